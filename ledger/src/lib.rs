@@ -1,0 +1,60 @@
+//! A domain-agnostic, verifiable, append-only log.
+//!
+//! # Protocol
+//!
+//! * **Entries** are COSE_Sign1 envelopes (RFC 9052, tag 18) signed with
+//!   Ed25519: protected header `{1: -8, 3: "application/vnd.cupass.event+cbor",
+//!   4: kid}`, where `kid` is SHA-256 of the signer's 32-byte public key, an
+//!   empty unprotected header, an attached payload and a 64-byte signature
+//!   over `["Signature1", protected, h'', payload]`. Only the canonical
+//!   encoding is accepted and entries are at most 65,535 bytes ([`cose`]).
+//! * **Tree**: RFC 9162 hashing, leaf = SHA-256(0x00 ‖ entry bytes), node =
+//!   SHA-256(0x01 ‖ left ‖ right), empty root = SHA-256(""). Inclusion and
+//!   consistency proofs are in the RFC's form ([`merkle`], [`proof`]).
+//! * **Checkpoints** are C2SP tlog-checkpoint bodies
+//!   (`<origin>\n<size>\n<base64 root>\n`) signed as C2SP signed notes with
+//!   an Ed25519 key named by the origin ([`checkpoint`], [`note`]).
+//! * **Tiles** follow C2SP tlog-tiles, height 8 ([`tiles`]).
+//!
+//! # Layers
+//!
+//! [`merkle`] is pure math over complete-subtree hashes; [`store`] keeps
+//! bytes (sled or memory) and knows no math; [`Log`] joins them: it appends
+//! batches in one atomic, flushed commit, signs a checkpoint only when it is
+//! consistent with the previous one, produces proofs in O(log n) reads, and
+//! refuses to open a store whose contents do not match its signed checkpoint.
+//! Nothing here knows about copper, HTTP or files.
+//!
+//! ```
+//! use ledger::{Log, MemoryStore, NoteSigner, cose::Entry, keys};
+//!
+//! let log_key = NoteSigner::new("example.org/log", keys::generate_signing_key()?)?;
+//! let log = Log::create(MemoryStore::new(), log_key)?;
+//! let author = keys::generate_signing_key()?;
+//! let entry = Entry::sign(&author, b"payload")?.to_bytes()?;
+//! let out = log.append_batch(&[&entry], Vec::new())?;
+//! let proof = log.inclusion_proof(out.appended[0].index, out.tree_size)?;
+//! proof.verify_entry(&entry, log.verifier())?;
+//! # Ok::<(), ledger::Error>(())
+//! ```
+
+pub mod checkpoint;
+pub mod cose;
+mod error;
+pub mod hash;
+pub mod keys;
+mod log;
+pub mod merkle;
+pub mod note;
+pub mod proof;
+pub mod store;
+mod tile_tree;
+pub mod tiles;
+
+pub use checkpoint::Checkpoint;
+pub use cose::Entry;
+pub use error::{Error, Result};
+pub use log::{AppendOutcome, Appended, Log, OpenCheck};
+pub use note::{NoteSigner, NoteVerifier};
+pub use proof::{ConsistencyProof, InclusionProof};
+pub use store::{MemoryStore, SledConfig, SledStore, Store};

@@ -1,0 +1,19 @@
+//! The single integration-test binary for the workspace.
+
+// Everything here is test code: helpers may unwrap and index, like the tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod ledger_bad_input;
+mod ledger_cose_interop;
+mod ledger_merkle_oracle;
+mod ledger_note;
+mod ledger_store;
+mod ledger_tamper;
+mod ledger_tiles;
+mod ledger_vectors;
