@@ -228,3 +228,62 @@ fn consistency_between_all_sizes<B: Backend>(b: &mut B) {
     p.old_root[0] ^= 1;
     assert_err!(p.verify(), Error::BadProof(_));
 }
+
+/// Counts the reads a proof makes, to show they are O(log n), not O(n).
+#[derive(Default)]
+struct Counting {
+    inner: MemoryStore,
+    reads: std::sync::atomic::AtomicU64,
+}
+
+impl Store for Counting {
+    fn tree_size(&self) -> ledger::Result<u64> {
+        self.inner.tree_size()
+    }
+    fn entry(&self, index: u64) -> ledger::Result<Option<Vec<u8>>> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.entry(index)
+    }
+    fn tile(&self, level: u8, index: u64) -> ledger::Result<Option<Vec<u8>>> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.tile(level, index)
+    }
+    fn checkpoint(&self) -> ledger::Result<Option<String>> {
+        self.inner.checkpoint()
+    }
+    fn aux(&self, key: &[u8]) -> ledger::Result<Option<Vec<u8>>> {
+        self.inner.aux(key)
+    }
+    fn aux_scan_prefix(&self, prefix: &[u8]) -> ledger::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.aux_scan_prefix(prefix)
+    }
+    fn commit(&self, commit: ledger::store::Commit) -> ledger::Result<()> {
+        self.inner.commit(commit)
+    }
+}
+
+#[test]
+fn proofs_read_o_log_n_stored_records() {
+    let log = Log::create(Counting::default(), log_signer("count")).unwrap();
+    let mut size = 0u64;
+    for target in [1_000u64, 100_000] {
+        let es: Vec<Vec<u8>> = (size..target).map(|i| i.to_be_bytes().to_vec()).collect();
+        for chunk in es.chunks(8192) {
+            log.append_batch(&refs(chunk), Vec::new()).unwrap();
+        }
+        size = target;
+        let log2 = u64::from(64 - (size - 1).leading_zeros());
+        for index in [0, size / 3, size - 1] {
+            log.store().reads.store(0, std::sync::atomic::Ordering::Relaxed);
+            log.inclusion_proof(index, size).unwrap();
+            let reads = log.store().reads.load(std::sync::atomic::Ordering::Relaxed);
+            assert!(reads <= 2 * log2 + 2, "inclusion {index}/{size}: {reads} reads");
+        }
+        for old in [1, size / 2 + 1, size - 1] {
+            log.store().reads.store(0, std::sync::atomic::Ordering::Relaxed);
+            log.consistency_proof(old, size).unwrap();
+            let reads = log.store().reads.load(std::sync::atomic::Ordering::Relaxed);
+            assert!(reads <= 4 * log2 + 4, "consistency {old}->{size}: {reads} reads");
+        }
+    }
+}
