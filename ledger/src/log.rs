@@ -47,6 +47,8 @@ pub struct AppendOutcome {
     pub appended: Vec<Appended>,
     /// Tree size after the commit.
     pub tree_size: u64,
+    /// Root hash after the commit.
+    pub root: Hash,
     /// The signed checkpoint covering every entry above.
     pub checkpoint: String,
 }
@@ -286,6 +288,7 @@ impl<S: Store> Log<S> {
             return Ok(AppendOutcome {
                 appended,
                 tree_size: old.size,
+                root: old.root,
                 checkpoint: old.checkpoint,
             });
         }
@@ -321,6 +324,7 @@ impl<S: Store> Log<S> {
         Ok(AppendOutcome {
             appended,
             tree_size: new_size,
+            root: new_root,
             checkpoint: note,
         })
     }
@@ -350,6 +354,26 @@ impl<S: Store> Log<S> {
             hashes,
             root,
             checkpoint,
+        })
+    }
+
+    /// The inclusion proof for a receipt: entry `index` against the
+    /// checkpoint of a commit, even if later commits have moved the log on.
+    pub fn receipt_proof(&self, index: u64, commit: &AppendOutcome) -> Result<InclusionProof> {
+        if index >= commit.tree_size || commit.tree_size > self.size()? {
+            return Err(Error::OutOfRange(format!(
+                "entry {index} is not in the tree of {}",
+                commit.tree_size
+            )));
+        }
+        let reader = TileTree::new(&self.store, commit.tree_size);
+        Ok(InclusionProof {
+            index,
+            tree_size: commit.tree_size,
+            leaf_hash: reader.leaf(index)?,
+            hashes: merkle::inclusion_proof(&reader, index, commit.tree_size)?,
+            root: commit.root,
+            checkpoint: Some(commit.checkpoint.clone()),
         })
     }
 

@@ -271,6 +271,11 @@ impl NoteSigner {
         )
     }
 
+    /// The 32-byte Ed25519 seed. It is secret: never log it.
+    pub fn seed(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
     /// The matching verifier.
     pub fn verifier(&self) -> &NoteVerifier {
         &self.verifier

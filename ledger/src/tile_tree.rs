@@ -5,7 +5,9 @@
 //! of that for the upper levels. Any complete node is folded from at most
 //! 128 hashes of one tile.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use crate::{
     Error, Result,
@@ -34,6 +36,8 @@ pub(crate) struct TileTree<'a, S> {
     store: &'a S,
     size: u64,
     dirty: BTreeMap<(u8, u64), Vec<Hash>>,
+    /// Stored tiles read so far: a proof touches a handful of tiles many times.
+    cache: RefCell<BTreeMap<(u8, u64), Rc<Vec<Hash>>>>,
 }
 
 impl<'a, S: Store> TileTree<'a, S> {
@@ -43,6 +47,7 @@ impl<'a, S: Store> TileTree<'a, S> {
             store,
             size,
             dirty: BTreeMap::new(),
+            cache: RefCell::new(BTreeMap::new()),
         }
     }
 
@@ -51,13 +56,25 @@ impl<'a, S: Store> TileTree<'a, S> {
         self.size
     }
 
-    fn load(&self, level: u8, index: u64) -> Result<Vec<Hash>> {
-        if let Some(t) = self.dirty.get(&(level, index)) {
-            return Ok(t.clone());
+    fn stored(&self, level: u8, index: u64) -> Result<Rc<Vec<Hash>>> {
+        if let Some(t) = self.cache.borrow().get(&(level, index)) {
+            return Ok(Rc::clone(t));
         }
-        match self.store.tile(level, index)? {
-            Some(bytes) => tile_hashes(&bytes, level, index),
-            None => Ok(Vec::new()),
+        let hashes = match self.store.tile(level, index)? {
+            Some(bytes) => tile_hashes(&bytes, level, index)?,
+            None => Vec::new(),
+        };
+        let hashes = Rc::new(hashes);
+        self.cache
+            .borrow_mut()
+            .insert((level, index), Rc::clone(&hashes));
+        Ok(hashes)
+    }
+
+    fn load(&self, level: u8, index: u64) -> Result<Vec<Hash>> {
+        match self.dirty.get(&(level, index)) {
+            Some(t) => Ok(t.clone()),
+            None => Ok(self.stored(level, index)?.as_ref().clone()),
         }
     }
 
@@ -120,7 +137,11 @@ impl<S: Store> NodeReader for TileTree<'_, S> {
             .ok_or_else(|| Error::OutOfRange(format!("node {}/{}", addr.level, addr.index)))?;
         let span = 1usize << rel;
         let offset = (first % TILE_WIDTH) as usize;
-        let tile = self.load(level, first / TILE_WIDTH)?;
+        let key = (level, first / TILE_WIDTH);
+        let tile = match self.dirty.get(&key) {
+            Some(t) => Rc::new(t.clone()),
+            None => self.stored(key.0, key.1)?,
+        };
         let slice = tile.get(offset..offset + span).ok_or_else(|| {
             Error::StoreMismatch(format!(
                 "node {}/{} is missing from tile {level}/{}",

@@ -241,11 +241,13 @@ impl Store for Counting {
         self.inner.tree_size()
     }
     fn entry(&self, index: u64) -> ledger::Result<Option<Vec<u8>>> {
-        self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inner.entry(index)
     }
     fn tile(&self, level: u8, index: u64) -> ledger::Result<Option<Vec<u8>>> {
-        self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inner.tile(level, index)
     }
     fn checkpoint(&self) -> ledger::Result<Option<String>> {
@@ -274,16 +276,26 @@ fn proofs_read_o_log_n_stored_records() {
         size = target;
         let log2 = u64::from(64 - (size - 1).leading_zeros());
         for index in [0, size / 3, size - 1] {
-            log.store().reads.store(0, std::sync::atomic::Ordering::Relaxed);
+            log.store()
+                .reads
+                .store(0, std::sync::atomic::Ordering::Relaxed);
             log.inclusion_proof(index, size).unwrap();
             let reads = log.store().reads.load(std::sync::atomic::Ordering::Relaxed);
-            assert!(reads <= 2 * log2 + 2, "inclusion {index}/{size}: {reads} reads");
+            assert!(
+                reads <= 2 * log2 + 2,
+                "inclusion {index}/{size}: {reads} reads"
+            );
         }
         for old in [1, size / 2 + 1, size - 1] {
-            log.store().reads.store(0, std::sync::atomic::Ordering::Relaxed);
+            log.store()
+                .reads
+                .store(0, std::sync::atomic::Ordering::Relaxed);
             log.consistency_proof(old, size).unwrap();
             let reads = log.store().reads.load(std::sync::atomic::Ordering::Relaxed);
-            assert!(reads <= 4 * log2 + 4, "consistency {old}->{size}: {reads} reads");
+            assert!(
+                reads <= 4 * log2 + 4,
+                "consistency {old}->{size}: {reads} reads"
+            );
         }
     }
 }

@@ -1,0 +1,308 @@
+//! Evidence bundles (DESIGN §2.7): everything an auditor needs to check a
+//! certificate or a passport offline, and the offline check itself.
+//!
+//! A bundle is canonical-enough CBOR (cbor4ii serde, fields in declaration
+//! order) of [`EvidenceBundle`]: the log's verifier key, one signed
+//! checkpoint, the subject id, and every entry in the subject's provenance
+//! with its inclusion proof against that checkpoint. Verification trusts
+//! only the key the auditor supplies.
+
+use std::collections::BTreeSet;
+
+use ledger::{Checkpoint, Entry, NoteVerifier, Store, hash::leaf_hash, merkle::verify_inclusion};
+use passport_schema::{
+    Context, MemoryState, StateStore, apply, certificate_view, decode_canonical, lot_view,
+    provenance,
+};
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+use uuid::Uuid;
+
+use crate::pipeline::{PassportLedger, verify_signer};
+use crate::{Error, Result};
+
+/// The format tag written into every bundle.
+pub const BUNDLE_FORMAT: &str = "cupass-evidence-bundle/1";
+
+/// One logged entry and its proof.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleEntry {
+    /// Index in the log.
+    pub index: u64,
+    /// The exact COSE_Sign1 bytes.
+    pub entry: ByteBuf,
+    /// RFC 9162 inclusion proof against the bundle's checkpoint, leaf side first.
+    pub proof: Vec<ByteBuf>,
+}
+
+/// Evidence for one subject (a certificate, lot or passport id).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceBundle {
+    /// Always [`BUNDLE_FORMAT`].
+    pub format: String,
+    /// The log's verifier key string (informative: the auditor supplies the trusted one).
+    pub log_key: String,
+    /// A signed checkpoint every proof is against.
+    pub checkpoint: String,
+    /// What the bundle is evidence for.
+    pub subject: Uuid,
+    /// The provenance entries, in index order.
+    pub entries: Vec<BundleEntry>,
+}
+
+impl EvidenceBundle {
+    /// The CBOR file form (`.cupass`).
+    pub fn to_cbor(&self) -> Result<Vec<u8>> {
+        cbor4ii::serde::to_vec(Vec::new(), self)
+            .map_err(|e| Error::State(format!("encoding bundle: {e}")))
+    }
+
+    /// Parses the CBOR file form.
+    pub fn from_cbor(bytes: &[u8]) -> Result<Self> {
+        cbor4ii::serde::from_slice(bytes)
+            .map_err(|e| Error::BadRequest(format!("not an evidence bundle: {e}")))
+    }
+}
+
+impl<S: Store> PassportLedger<S> {
+    /// Builds the evidence bundle for `subject` against the current checkpoint.
+    pub fn bundle(&self, subject: &Uuid) -> Result<EvidenceBundle> {
+        let indices: BTreeSet<u64> = provenance(&self.state(), subject)?;
+        let log = self.log();
+        let checkpoint = log.checkpoint()?;
+        let size = Checkpoint::open(&checkpoint, log.verifier())?.size;
+        let entries = indices
+            .into_iter()
+            .map(|index| {
+                let proof = log.inclusion_proof(index, size)?;
+                Ok(BundleEntry {
+                    index,
+                    entry: ByteBuf::from(log.entry(index)?),
+                    proof: proof
+                        .hashes
+                        .iter()
+                        .map(|h| ByteBuf::from(h.to_vec()))
+                        .collect(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(EvidenceBundle {
+            format: BUNDLE_FORMAT.into(),
+            log_key: log.verifier().to_string(),
+            checkpoint,
+            subject: *subject,
+            entries,
+        })
+    }
+}
+
+/// Which part of a bundle a check is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    /// The file's structure.
+    Format,
+    /// The signed checkpoint.
+    Checkpoint,
+    /// An inclusion proof.
+    Proof,
+    /// An entry's signature.
+    Signature,
+    /// A ledger rule on replay.
+    Rule,
+    /// A certificate criterion or the subject's derived figures.
+    Criterion,
+}
+
+/// One line of a verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// What was checked.
+    pub part: Part,
+    /// Whether it held.
+    pub ok: bool,
+    /// What was found.
+    pub detail: String,
+}
+
+/// The outcome of verifying a bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    /// True when every check held.
+    pub valid: bool,
+    /// The subject checked.
+    pub subject: Option<Uuid>,
+    /// The tree size of the checkpoint.
+    pub tree_size: Option<u64>,
+    /// Derived recycled share of the subject (certificate subject or lot), ppm.
+    pub recycled_share_ppm: Option<u32>,
+    /// Every check, in the order made; the first failure ends the verification.
+    pub checks: Vec<Check>,
+}
+
+impl Verdict {
+    fn fail(mut self, part: Part, detail: String) -> Verdict {
+        self.valid = false;
+        self.checks.push(Check {
+            part,
+            ok: false,
+            detail,
+        });
+        self
+    }
+
+    fn pass(&mut self, part: Part, detail: String) {
+        self.checks.push(Check {
+            part,
+            ok: true,
+            detail,
+        });
+    }
+
+    /// The first failed check, if any.
+    pub fn failure(&self) -> Option<&Check> {
+        self.checks.iter().find(|c| !c.ok)
+    }
+}
+
+/// Verifies a bundle offline with the auditor's trusted log key.
+pub fn verify_bundle(bytes: &[u8], log_key: &NoteVerifier) -> Verdict {
+    let v = Verdict {
+        valid: true,
+        subject: None,
+        tree_size: None,
+        recycled_share_ppm: None,
+        checks: Vec::new(),
+    };
+    let bundle = match EvidenceBundle::from_cbor(bytes) {
+        Ok(b) if b.format == BUNDLE_FORMAT => b,
+        Ok(b) => {
+            return v.fail(
+                Part::Format,
+                format!("unknown bundle format {:?}", b.format),
+            );
+        }
+        Err(e) => return v.fail(Part::Format, e.to_string()),
+    };
+    verify_parsed(&bundle, log_key, v)
+}
+
+fn verify_parsed(bundle: &EvidenceBundle, log_key: &NoteVerifier, mut v: Verdict) -> Verdict {
+    v.subject = Some(bundle.subject);
+    let cp = match Checkpoint::open(&bundle.checkpoint, log_key) {
+        Ok(cp) => cp,
+        Err(e) => return v.fail(Part::Checkpoint, format!("checkpoint: {e}")),
+    };
+    v.tree_size = Some(cp.size);
+    v.pass(
+        Part::Checkpoint,
+        format!("signed by {} at tree size {}", log_key.name(), cp.size),
+    );
+    let mut last = None;
+    for e in &bundle.entries {
+        if last.is_some_and(|l| e.index <= l) {
+            return v.fail(
+                Part::Format,
+                format!("entry {} is out of order or repeated", e.index),
+            );
+        }
+        last = Some(e.index);
+        let hashes: Option<Vec<ledger::hash::Hash>> = e
+            .proof
+            .iter()
+            .map(|h| h.as_slice().try_into().ok())
+            .collect();
+        let Some(hashes) = hashes else {
+            return v.fail(
+                Part::Proof,
+                format!("entry {}: a proof hash is not 32 bytes", e.index),
+            );
+        };
+        if let Err(err) =
+            verify_inclusion(e.index, cp.size, &leaf_hash(&e.entry), &hashes, &cp.root)
+        {
+            return v.fail(Part::Proof, format!("entry {}: {err}", e.index));
+        }
+    }
+    v.pass(
+        Part::Proof,
+        format!(
+            "{} inclusion proofs against the checkpoint",
+            bundle.entries.len()
+        ),
+    );
+    // Replay the rules on exactly these entries.
+    let mut state = MemoryState::new();
+    for e in &bundle.entries {
+        let entry = match Entry::from_bytes(&e.entry) {
+            Ok(x) => x,
+            Err(err) => return v.fail(Part::Signature, format!("entry {}: {err}", e.index)),
+        };
+        let event = match decode_canonical(entry.payload()) {
+            Ok(x) => x,
+            Err(err) => return v.fail(Part::Rule, format!("entry {}: {err}", e.index)),
+        };
+        if let Err(err) = verify_signer(&state, &entry, &event) {
+            return v.fail(Part::Signature, format!("entry {}: {err}", e.index));
+        }
+        let ctx = Context {
+            index: e.index,
+            signer: *entry.kid(),
+        };
+        match apply(&state, &ctx, &event) {
+            Ok(effects) => state.commit(effects),
+            Err(err) => return v.fail(Part::Rule, format!("entry {}: {err}", e.index)),
+        }
+    }
+    v.pass(
+        Part::Signature,
+        format!(
+            "{} signatures by registered, unrevoked keys",
+            bundle.entries.len()
+        ),
+    );
+    v.pass(Part::Rule, "every entry passes the rules on replay".into());
+    criteria(&state, bundle.subject, v)
+}
+
+fn criteria(state: &impl StateStore, subject: Uuid, mut v: Verdict) -> Verdict {
+    match certificate_view(state, &subject) {
+        Ok(cert) => {
+            v.recycled_share_ppm = Some(cert.derived_recycled_share_ppm);
+            for c in &cert.criteria {
+                let line = format!("{:?}: {}", c.criterion, c.detail);
+                if !c.pass {
+                    return v.fail(Part::Criterion, line);
+                }
+                v.pass(Part::Criterion, line);
+            }
+            if !cert.all_criteria_hold {
+                return v.fail(Part::Criterion, "not every criterion holds".into());
+            }
+            if !matches!(cert.status, passport_schema::CertificateStatus::Active) {
+                return v.fail(
+                    Part::Criterion,
+                    format!(
+                        "certificate status is {:?} (entry {})",
+                        cert.status, cert.status_index
+                    ),
+                );
+            }
+            v
+        }
+        Err(passport_schema::Error::NotFound { .. }) => match lot_view(state, &subject) {
+            Ok(lot) => {
+                v.recycled_share_ppm = Some(lot.recycled.total_ppm);
+                v.pass(
+                    Part::Criterion,
+                    format!("derived recycled share {} ppm", lot.recycled.total_ppm),
+                );
+                v
+            }
+            Err(e) => v.fail(Part::Criterion, format!("subject {subject}: {e}")),
+        },
+        Err(e) => v.fail(Part::Criterion, format!("subject {subject}: {e}")),
+    }
+}

@@ -1,0 +1,64 @@
+//! Node settings: defaults, a TOML file, environment variables and flags.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Tunable settings. Every field has a default; a TOML file may set any of
+/// them, and flags or `CUPASS_*` environment variables override the file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Most entries the sequencer commits in one batch.
+    pub batch_max: usize,
+    /// How long the sequencer waits to fill a batch, in milliseconds.
+    pub batch_delay_ms: u64,
+    /// How far ahead of the node's clock an event may be dated, in milliseconds.
+    pub clock_skew_ms: i64,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Request timeout, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// sled page cache, in bytes.
+    pub cache_capacity: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            batch_max: 1024,
+            batch_delay_ms: 5,
+            clock_skew_ms: 10 * 60 * 1000,
+            body_limit: 64 * 1024,
+            request_timeout_ms: 10_000,
+            cache_capacity: 128 * 1024 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file; missing fields keep their defaults.
+    pub fn from_toml_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("reading {}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Checks that the values make sense together.
+    pub fn validate(&self) -> Result<()> {
+        if self.batch_max == 0 {
+            return Err(Error::Config("batch_max must be at least 1".into()));
+        }
+        if self.body_limit == 0 || self.body_limit > 1024 * 1024 {
+            return Err(Error::Config(
+                "body_limit must be between 1 byte and 1 MiB".into(),
+            ));
+        }
+        if self.clock_skew_ms < 0 {
+            return Err(Error::Config("clock_skew_ms must not be negative".into()));
+        }
+        Ok(())
+    }
+}

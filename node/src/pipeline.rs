@@ -1,0 +1,280 @@
+//! The ingest pipeline shared by the HTTP node and the CLI's local mode:
+//! decode, verify, run the rules, then commit batches in sequence order.
+
+use std::collections::HashMap;
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use ledger::{
+    Entry, InclusionProof, Log, NoteSigner, OpenCheck, Store,
+    cose::MAX_ENTRY_SIZE,
+    hash::{Hash, leaf_hash},
+    keys::checked_verifying_key,
+};
+use passport_schema::{Context, Event, EventBody, Overlay, StateStore, apply, decode_canonical};
+use serde::{Deserialize, Serialize};
+
+use crate::state::{StoreState, state_key};
+use crate::{Error, Result};
+
+/// What a submitter gets back: where the entry is, and the proof of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// The entry's index.
+    pub index: u64,
+    /// Its RFC 9162 leaf hash (base64).
+    pub leaf_hash: String,
+    /// Proof of inclusion against `checkpoint`.
+    pub inclusion_proof: InclusionProof,
+    /// The signed checkpoint the proof is against.
+    pub checkpoint: String,
+    /// True if identical bytes were already logged (the original index).
+    pub duplicate: bool,
+}
+
+/// An entry that passed decoding, signature and a first rules check.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    bytes: Vec<u8>,
+    event: Event,
+    signer: Hash,
+}
+
+impl Checked {
+    /// The decoded event.
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+}
+
+/// The outcome of [`PassportLedger::check`].
+#[derive(Clone, Debug)]
+pub enum Submission {
+    /// New: hand it to the sequencer.
+    New(Box<Checked>),
+    /// Identical bytes are already logged at this index.
+    Duplicate(u64),
+}
+
+/// A ledger of copper passports: the log plus the state its rules keep.
+pub struct PassportLedger<S> {
+    log: Log<S>,
+    clock_skew_ms: i64,
+}
+
+/// Milliseconds since the Unix epoch, by this machine's clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl<S: Store> PassportLedger<S> {
+    /// Creates a new ledger in an empty store. `genesis` is the operator-signed
+    /// genesis entry; it is checked like any other entry and logged at index 0.
+    pub fn create(
+        store: S,
+        log_key: NoteSigner,
+        genesis: &[u8],
+        clock_skew_ms: i64,
+    ) -> Result<Self> {
+        let log = Log::create(store, log_key)?;
+        let ledger = PassportLedger { log, clock_skew_ms };
+        let checked = match ledger.check(genesis, now_ms())? {
+            Submission::New(c) => *c,
+            Submission::Duplicate(_) => {
+                return Err(Error::BadRequest("genesis already logged".into()));
+            }
+        };
+        let mut results = ledger.commit_batch(vec![checked])?;
+        match results.pop() {
+            Some(Ok(_)) => Ok(ledger),
+            Some(Err(e)) => Err(e),
+            None => Err(Error::State("genesis produced no result".into())),
+        }
+    }
+
+    /// Opens an existing ledger, refusing a store that does not match its checkpoint.
+    pub fn open(
+        store: S,
+        log_key: NoteSigner,
+        check: OpenCheck,
+        clock_skew_ms: i64,
+    ) -> Result<Self> {
+        let log = Log::open(store, log_key, check).map_err(|e| match e {
+            ledger::Error::StoreMismatch(m) => Error::Config(format!(
+                "the store does not match its signed checkpoint ({m}); refusing to serve it"
+            )),
+            other => Error::from(other),
+        })?;
+        Ok(PassportLedger { log, clock_skew_ms })
+    }
+
+    /// The verifiable log underneath.
+    pub fn log(&self) -> &Log<S> {
+        &self.log
+    }
+
+    /// The derived state, for the views.
+    pub fn state(&self) -> StoreState<'_, S> {
+        StoreState(self.log.store())
+    }
+
+    /// Decodes and authenticates an entry and checks it against the rules
+    /// as the state stands now. Nothing is written.
+    pub fn check(&self, bytes: &[u8], now_ms: i64) -> Result<Submission> {
+        if bytes.len() > MAX_ENTRY_SIZE {
+            return Err(Error::TooLarge {
+                size: bytes.len(),
+                limit: MAX_ENTRY_SIZE,
+            });
+        }
+        let entry = Entry::from_bytes(bytes).map_err(|e| match e {
+            ledger::Error::EntryTooLarge { size, limit } => Error::TooLarge { size, limit },
+            other => Error::BadEntry(other),
+        })?;
+        if let Some(index) = self.log.index_of(bytes)? {
+            return Ok(Submission::Duplicate(index));
+        }
+        let event = decode_canonical(entry.payload()).map_err(Error::BadPayload)?;
+        if event.occurred_ms > now_ms.saturating_add(self.clock_skew_ms) {
+            return Err(Error::FromTheFuture {
+                occurred_ms: event.occurred_ms,
+                now_ms,
+                skew_ms: self.clock_skew_ms,
+            });
+        }
+        let state = self.state();
+        let signer = *entry.kid();
+        verify_signer(&state, &entry, &event)?;
+        let ctx = Context {
+            index: self.log.size()?,
+            signer,
+        };
+        apply(&state, &ctx, &event).map_err(Error::from_violation)?;
+        Ok(Submission::New(Box::new(Checked {
+            bytes: bytes.to_vec(),
+            event,
+            signer,
+        })))
+    }
+
+    /// Re-checks entries in order against the state plus the effects of the
+    /// ones before them (so the later of two conflicting entries loses),
+    /// then appends the survivors and their state changes in one durable
+    /// commit. One result per entry, in order.
+    pub fn commit_batch(&self, batch: Vec<Checked>) -> Result<Vec<Result<Receipt>>> {
+        let base = self.state();
+        let mut overlay = Overlay::new(&base);
+        let first = self.log.size()?;
+        let mut accepted: Vec<usize> = Vec::new();
+        let mut aux = Vec::new();
+        let mut outcome: Vec<Option<Result<u64>>> = Vec::with_capacity(batch.len());
+        let mut in_batch: HashMap<Hash, u64> = HashMap::new();
+        for (pos, c) in batch.iter().enumerate() {
+            let leaf = leaf_hash(&c.bytes);
+            if let Some(i) = in_batch.get(&leaf) {
+                outcome.push(Some(Ok(*i)));
+                continue;
+            }
+            if let Some(i) = self.log.index_of(&c.bytes)? {
+                outcome.push(Some(Ok(i)));
+                continue;
+            }
+            let index = first + accepted.len() as u64;
+            let ctx = Context {
+                index,
+                signer: c.signer,
+            };
+            match apply(&overlay, &ctx, &c.event) {
+                Ok(effects) => {
+                    aux.extend(
+                        effects
+                            .writes
+                            .iter()
+                            .map(|(k, v)| (state_key(k), Some(v.clone()))),
+                    );
+                    overlay.commit(effects);
+                    in_batch.insert(leaf, index);
+                    accepted.push(pos);
+                    outcome.push(None);
+                }
+                Err(v) => outcome.push(Some(Err(Error::from_violation(v)))),
+            }
+        }
+        drop(overlay);
+        let entries: Vec<&[u8]> = accepted
+            .iter()
+            .filter_map(|&p| batch.get(p).map(|c| c.bytes.as_slice()))
+            .collect();
+        let commit = self.log.append_batch(&entries, aux)?;
+        let mut fresh = commit.appended.iter();
+        outcome
+            .into_iter()
+            .map(|o| match o {
+                None => {
+                    let a = fresh
+                        .next()
+                        .ok_or_else(|| Error::State("commit lost an entry".into()))?;
+                    Ok(Ok(Receipt {
+                        index: a.index,
+                        leaf_hash: STANDARD.encode(a.leaf_hash),
+                        inclusion_proof: self.log.receipt_proof(a.index, &commit)?,
+                        checkpoint: commit.checkpoint.clone(),
+                        duplicate: a.duplicate,
+                    }))
+                }
+                Some(Ok(index)) => Ok(self.duplicate_receipt(index)),
+                Some(Err(e)) => Ok(Err(e)),
+            })
+            .collect()
+    }
+
+    /// The receipt for an entry that was already logged.
+    pub fn duplicate_receipt(&self, index: u64) -> Result<Receipt> {
+        let size = self.log.size()?;
+        let proof = self.log.inclusion_proof(index, size)?;
+        Ok(Receipt {
+            index,
+            leaf_hash: STANDARD.encode(proof.leaf_hash),
+            checkpoint: proof.checkpoint.clone().unwrap_or_default(),
+            inclusion_proof: proof,
+            duplicate: true,
+        })
+    }
+
+    /// Checks and commits one entry on its own (the CLI's local mode).
+    pub fn submit(&self, bytes: &[u8]) -> Result<Receipt> {
+        match self.check(bytes, now_ms())? {
+            Submission::Duplicate(i) => self.duplicate_receipt(i),
+            Submission::New(c) => self
+                .commit_batch(vec![*c])?
+                .pop()
+                .unwrap_or_else(|| Err(Error::State("commit produced no result".into()))),
+        }
+    }
+
+    /// The decoded event at `index`, with its signer's kid.
+    pub fn event(&self, index: u64) -> Result<(Event, Hash)> {
+        let bytes = self.log.entry(index)?;
+        let entry = Entry::from_bytes(&bytes).map_err(Error::BadEntry)?;
+        let event = decode_canonical(entry.payload()).map_err(Error::BadPayload)?;
+        Ok((event, *entry.kid()))
+    }
+}
+
+/// Verifies an entry's signature with its signer's registered key (or, for
+/// the genesis, the operator key the genesis registers).
+pub fn verify_signer(state: &impl StateStore, entry: &Entry, event: &Event) -> Result<()> {
+    let key = match &event.body {
+        EventBody::Genesis(g) => g.operator.public_key.0,
+        _ => {
+            let actor = passport_schema::state::actor(state, entry.kid())?
+                .ok_or_else(|| Error::UnknownSigner(hex::encode(entry.kid())))?;
+            actor.public_key.0
+        }
+    };
+    let key = checked_verifying_key(&key).map_err(Error::BadSignature)?;
+    entry.verify(&key).map_err(Error::BadSignature)
+}

@@ -1,0 +1,624 @@
+//! Errors: one crate error, one rule-violation enum with a variant per rule.
+
+use uuid::Uuid;
+
+use crate::bytes::Bytes32;
+use crate::criteria::Criterion;
+use crate::events::EventKind;
+use crate::roles::Role;
+use crate::state::StateError;
+
+/// Any failure of this crate's public functions.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The payload is valid CBOR for an event but not its canonical
+    /// encoding (non-shortest integers, reordered keys, indefinite lengths,
+    /// trailing bytes...).
+    #[error("non-canonical payload: re-encoding gives different bytes")]
+    NonCanonicalPayload,
+    /// The payload exceeds the entry size limit.
+    #[error("payload of {len} bytes exceeds the {max}-byte limit")]
+    PayloadTooLarge {
+        /// Payload size.
+        len: usize,
+        /// Limit.
+        max: usize,
+    },
+    /// The payload is not an event (bad CBOR, wrong types, unknown fields).
+    #[error("payload does not decode as an event: {message}")]
+    Decode {
+        /// Decoder message.
+        message: String,
+    },
+    /// Encoding failed (allocation failure only).
+    #[error("encoding failed: {message}")]
+    Encode {
+        /// Encoder message.
+        message: String,
+    },
+    /// Bad JSON form; `path` names the offending field.
+    #[error("invalid event JSON at `{path}`: {message}")]
+    Json {
+        /// Field path, e.g. `body.transform.inputs[0].mass_g`.
+        path: String,
+        /// serde_json's message with line and column.
+        message: String,
+    },
+    /// The event's schema version is not supported.
+    #[error("unsupported schema version {found} (this build supports {supported})")]
+    UnsupportedSchema {
+        /// Version in the payload.
+        found: u16,
+        /// Version this build supports.
+        supported: u16,
+    },
+    /// No such record.
+    #[error("{what} {id} not found")]
+    NotFound {
+        /// Record kind.
+        what: &'static str,
+        /// Its id.
+        id: Uuid,
+    },
+    /// A rule rejected the event.
+    #[error(transparent)]
+    Rule(#[from] RuleViolation),
+    /// The state store failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// Why the rules rejected an event. Every rule has its own variant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuleViolation {
+    // ---- not a rule: infrastructure ----
+    /// The state store failed (not a verdict on the event; retry).
+    #[error("state store failure: {0}")]
+    Store(#[from] StateError),
+    /// Schema version not supported.
+    #[error("unsupported schema version {found}")]
+    UnsupportedSchema {
+        /// Version in the event.
+        found: u16,
+    },
+
+    // ---- genesis, signers, roles ----
+    /// Genesis is only valid as the first entry (index 0).
+    #[error("genesis is only valid at index 0 of an empty log (index {index})")]
+    GenesisNotFirst {
+        /// Index the entry would get.
+        index: u64,
+    },
+    /// Index 0 must be the genesis.
+    #[error("the first entry must be the genesis, not {kind}")]
+    GenesisRequired {
+        /// Kind submitted.
+        kind: EventKind,
+    },
+    /// Genesis must be signed by the operator key it registers.
+    #[error("genesis signed by {signer}, not by the operator key it registers ({operator})")]
+    GenesisSignerMismatch {
+        /// The signer.
+        signer: Bytes32,
+        /// kid of the registered operator key.
+        operator: Bytes32,
+    },
+    /// The signing key is not registered.
+    #[error("signer {kid} is not a registered actor")]
+    UnknownSigner {
+        /// The signer.
+        kid: Bytes32,
+    },
+    /// The signing key was revoked before this entry.
+    #[error("signer {kid} was revoked at entry {revoked_index}")]
+    SignerRevoked {
+        /// The signer.
+        kid: Bytes32,
+        /// Revocation entry.
+        revoked_index: u64,
+    },
+    /// The signer holds none of the roles allowed to sign this event kind.
+    #[error("{kind} requires one of the roles {allowed:?}; signer {signer} holds {held:?}")]
+    RoleNotPermitted {
+        /// Event kind.
+        kind: EventKind,
+        /// The signer.
+        signer: Bytes32,
+        /// Roles allowed for the kind.
+        allowed: Vec<Role>,
+        /// Roles the signer holds.
+        held: Vec<Role>,
+    },
+    /// A field fails validation (format, range, emptiness).
+    #[error("invalid field `{field}`: {reason}")]
+    InvalidField {
+        /// Field name.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+
+    // ---- actors ----
+    /// The Ed25519 public key is invalid or weak.
+    #[error("invalid Ed25519 public key: {reason}")]
+    InvalidPublicKey {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The key is already registered.
+    #[error("actor {kid} is already registered")]
+    ActorAlreadyRegistered {
+        /// The key id.
+        kid: Bytes32,
+    },
+    /// A referenced actor is not registered.
+    #[error("actor {kid} is not registered")]
+    UnknownActor {
+        /// The key id.
+        kid: Bytes32,
+    },
+    /// A referenced actor's key is revoked.
+    #[error("actor {kid} is revoked")]
+    ActorRevoked {
+        /// The key id.
+        kid: Bytes32,
+    },
+    /// The actor already holds the role.
+    #[error("actor {kid} already holds role {role}")]
+    RoleAlreadyGranted {
+        /// The key id.
+        kid: Bytes32,
+        /// The role.
+        role: Role,
+    },
+    /// The key is already revoked.
+    #[error("actor {kid} is already revoked")]
+    AlreadyRevoked {
+        /// The key id.
+        kid: Bytes32,
+    },
+    /// An operator may not revoke its own key.
+    #[error("an operator cannot revoke its own key")]
+    CannotRevokeSelf,
+
+    // ---- material ----
+    /// The id is already used by another record.
+    #[error("id {id} is already used (entry {index})")]
+    DuplicateId {
+        /// The id.
+        id: Uuid,
+        /// Entry that used it.
+        index: u64,
+    },
+    /// No material node with this id.
+    #[error("material node {id} does not exist")]
+    UnknownNode {
+        /// The id.
+        id: Uuid,
+    },
+    /// Only the owner may consume, transfer, service or retire a node.
+    #[error("node {node} is owned by {owner}, not by signer {signer}")]
+    NotOwner {
+        /// The node.
+        node: Uuid,
+        /// Its owner.
+        owner: Bytes32,
+        /// The signer.
+        signer: Bytes32,
+    },
+    /// A mass must be positive.
+    #[error("`{field}` must be a positive mass")]
+    ZeroMass {
+        /// The field.
+        field: &'static str,
+    },
+    /// Consumes more than the node's remaining mass (double spend).
+    #[error("node {node}: consuming {requested_g} g but only {remaining_g} g remain")]
+    Overconsumption {
+        /// The node.
+        node: Uuid,
+        /// Requested grams.
+        requested_g: u64,
+        /// Remaining grams.
+        remaining_g: u64,
+    },
+    /// The same input node is listed twice.
+    #[error("input node {node} is listed more than once")]
+    DuplicateInput {
+        /// The node.
+        node: Uuid,
+    },
+    /// outputs + losses differ from inputs by more than the tolerance.
+    #[error(
+        "mass not conserved: inputs {inputs_g} g, outputs {outputs_g} g + losses {losses_g} g, tolerance {tolerance_g} g"
+    )]
+    MassNotConserved {
+        /// Sum of consumed inputs.
+        inputs_g: u64,
+        /// Sum of outputs.
+        outputs_g: u64,
+        /// Recorded losses.
+        losses_g: u64,
+        /// Declared tolerance.
+        tolerance_g: u64,
+    },
+    /// The declared tolerance is above 0.5% of the inputs.
+    #[error("tolerance {tolerance_g} g exceeds the maximum {max_g} g (0.5% of inputs)")]
+    ToleranceTooLarge {
+        /// Declared tolerance.
+        tolerance_g: u64,
+        /// Maximum allowed.
+        max_g: u64,
+    },
+    /// A transformation needs at least one input and one output.
+    #[error("a transformation needs at least one input and one output")]
+    EmptyTransformation,
+    /// The output kind cannot be produced by this process.
+    #[error("{process:?} cannot produce a {kind:?} node")]
+    OutputKindNotAllowed {
+        /// The process.
+        process: crate::events::Process,
+        /// The kind.
+        kind: crate::events::NodeKind,
+    },
+    /// The node is not a product.
+    #[error("node {node} is a {kind:?}, not a product")]
+    NotAProduct {
+        /// The node.
+        node: Uuid,
+        /// Its kind.
+        kind: crate::events::NodeKind,
+    },
+    /// The product already has a passport.
+    #[error("product {product} already has a passport (entry {index})")]
+    PassportAlreadyIssued {
+        /// The product.
+        product: Uuid,
+        /// Issuing entry.
+        index: u64,
+    },
+    /// The node has no remaining mass.
+    #[error("node {node} is fully consumed")]
+    NodeExhausted {
+        /// The node.
+        node: Uuid,
+    },
+    /// Transfer to the current owner.
+    #[error("node {node} is already owned by {to}")]
+    TransferToSelf {
+        /// The node.
+        node: Uuid,
+        /// The named new owner.
+        to: Bytes32,
+    },
+    /// The product is already declared end of life.
+    #[error("product {product} was declared end of life at entry {index}")]
+    ProductEndOfLife {
+        /// The product.
+        product: Uuid,
+        /// Declaration entry.
+        index: u64,
+    },
+    /// The GS1 Digital Link URI is malformed.
+    #[error("invalid GS1 Digital Link URI `{uri}`: {reason}")]
+    InvalidGs1DigitalLink {
+        /// The URI.
+        uri: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+
+    // ---- scrap ----
+    /// net != gross - tare.
+    #[error("net {net_g} g != gross {gross_g} g - tare {tare_g} g")]
+    NetMassMismatch {
+        /// Gross.
+        gross_g: u64,
+        /// Tare.
+        tare_g: u64,
+        /// Net.
+        net_g: u64,
+    },
+    /// A source passport is not declared end of life.
+    #[error("source passport {product} is not declared end of life")]
+    SourcePassportNotEndOfLife {
+        /// The product.
+        product: Uuid,
+    },
+    /// A source node has no passport.
+    #[error("source node {product} has no passport")]
+    SourceWithoutPassport {
+        /// The node.
+        product: Uuid,
+    },
+    /// Scrap from passports must be declared post-consumer.
+    #[error("scrap with source passports must have origin class post_consumer, not {declared:?}")]
+    PassportScrapMustBePostConsumer {
+        /// Declared class.
+        declared: crate::events::ScrapOrigin,
+    },
+    /// More net scrap than the source passports' remaining mass.
+    #[error("net scrap {net_g} g exceeds the source passports' remaining {sources_g} g")]
+    ScrapExceedsSources {
+        /// Net scrap.
+        net_g: u64,
+        /// Sum of the sources' remaining mass.
+        sources_g: u64,
+    },
+    /// The node is not a scrap lot.
+    #[error("node {node} is a {kind:?}, not a scrap lot")]
+    NotAScrapLot {
+        /// The node.
+        node: Uuid,
+        /// Its kind.
+        kind: crate::events::NodeKind,
+    },
+    /// The rule set version does not exist.
+    #[error("rule set {id} version {version} is not published")]
+    UnknownRuleSet {
+        /// Id.
+        id: Uuid,
+        /// Version.
+        version: u32,
+    },
+    /// A new version must exceed the latest.
+    #[error("{what} {id} version {version} must exceed the latest version {latest}")]
+    VersionNotIncreasing {
+        /// "rule set" or "scheme".
+        what: &'static str,
+        /// Id.
+        id: Uuid,
+        /// Submitted version.
+        version: u32,
+        /// Latest published.
+        latest: u32,
+    },
+    /// Only the original publisher may publish new versions.
+    #[error("{what} {id} belongs to publisher {publisher}")]
+    NotPublisher {
+        /// "rule set" or "scheme".
+        what: &'static str,
+        /// Id.
+        id: Uuid,
+        /// Original publisher.
+        publisher: Bytes32,
+    },
+    /// The rule set itself is inconsistent.
+    #[error("invalid rule set: {reason}")]
+    InvalidRuleSet {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The recomputed grade differs from the claim.
+    #[error("claimed grade {claimed:?} but readings give {computed:?}")]
+    GradeMismatch {
+        /// Claimed.
+        claimed: Option<String>,
+        /// Recomputed.
+        computed: Option<String>,
+    },
+    /// The analyser calibration is too old.
+    #[error(
+        "calibration at {calibrated_ms} ms is older than {max_age_days} days before {occurred_ms} ms"
+    )]
+    StaleCalibration {
+        /// Calibration time.
+        calibrated_ms: i64,
+        /// Event time.
+        occurred_ms: i64,
+        /// Allowed age.
+        max_age_days: u32,
+    },
+    /// The calibration date is after the grading.
+    #[error("calibration at {calibrated_ms} ms is after the grading at {occurred_ms} ms")]
+    CalibrationInFuture {
+        /// Calibration time.
+        calibrated_ms: i64,
+        /// Event time.
+        occurred_ms: i64,
+    },
+    /// A reading has fewer spots than the rule set requires.
+    #[error("reading for {element} has {spots} spots; rule set requires {min}")]
+    TooFewSpots {
+        /// Element.
+        element: String,
+        /// Spots.
+        spots: u16,
+        /// Minimum.
+        min: u16,
+    },
+
+    // ---- certificates ----
+    /// The scheme version does not exist.
+    #[error("scheme {id} version {version} is not published")]
+    UnknownScheme {
+        /// Id.
+        id: Uuid,
+        /// Version.
+        version: u32,
+    },
+    /// A scheme criterion does not hold.
+    #[error("certificate criterion {criterion:?} failed: {detail}")]
+    CertificateCriterionFailed {
+        /// The first failing criterion.
+        criterion: Criterion,
+        /// Recomputed values.
+        detail: String,
+    },
+    /// No such certificate.
+    #[error("certificate {id} does not exist")]
+    UnknownCertificate {
+        /// Id.
+        id: Uuid,
+    },
+    /// Already revoked.
+    #[error("certificate {id} was already revoked at entry {index}")]
+    CertificateAlreadyRevoked {
+        /// Id.
+        id: Uuid,
+        /// Revocation entry.
+        index: u64,
+    },
+    /// Only the issuer revokes.
+    #[error("certificate {id} was issued by {issuer}")]
+    NotCertificateIssuer {
+        /// Id.
+        id: Uuid,
+        /// Issuer.
+        issuer: Bytes32,
+    },
+
+    // ---- contracts ----
+    /// No such contract.
+    #[error("contract {id} does not exist")]
+    UnknownContract {
+        /// Id.
+        id: Uuid,
+    },
+    /// The signer is not the contract's customer.
+    #[error("contract {contract}: signer {signer} is not the customer {customer}")]
+    NotContractCustomer {
+        /// Contract.
+        contract: Uuid,
+        /// Customer.
+        customer: Bytes32,
+        /// Signer.
+        signer: Bytes32,
+    },
+    /// The signer is not the contract's producer.
+    #[error("contract {contract}: signer {signer} is not the producer {producer}")]
+    NotContractProducer {
+        /// Contract.
+        contract: Uuid,
+        /// Producer.
+        producer: Bytes32,
+        /// Signer.
+        signer: Bytes32,
+    },
+    /// Already accepted.
+    #[error("contract {contract} was already accepted at entry {index}")]
+    ContractAlreadyAccepted {
+        /// Contract.
+        contract: Uuid,
+        /// Acceptance entry.
+        index: u64,
+    },
+    /// Not accepted yet.
+    #[error("contract {contract} has not been accepted by the customer")]
+    ContractNotAccepted {
+        /// Contract.
+        contract: Uuid,
+    },
+    /// The event time is outside the contract period.
+    #[error("contract {contract}: {occurred_ms} ms is outside the period [{start_ms}, {end_ms})")]
+    OutsideContractPeriod {
+        /// Contract.
+        contract: Uuid,
+        /// Event time.
+        occurred_ms: i64,
+        /// Start.
+        start_ms: i64,
+        /// End.
+        end_ms: i64,
+    },
+    /// A delivery must go to the customer.
+    #[error("contract {contract}: delivery to {to}, not to the customer {customer}")]
+    DeliveryNotToCustomer {
+        /// Contract.
+        contract: Uuid,
+        /// Named recipient.
+        to: Bytes32,
+        /// Customer.
+        customer: Bytes32,
+    },
+    /// The delivered node's kind is not in the specification.
+    #[error("contract {contract}: {kind:?} is not a specified delivery kind")]
+    DeliveryKindNotInSpec {
+        /// Contract.
+        contract: Uuid,
+        /// Node kind.
+        kind: crate::events::NodeKind,
+    },
+    /// A take-back must come from the customer.
+    #[error("contract {contract}: take-back supplier {supplier:?} is not the customer {customer}")]
+    TakeBackNotFromCustomer {
+        /// Contract.
+        contract: Uuid,
+        /// Supplier kid given.
+        supplier: Option<Bytes32>,
+        /// Customer.
+        customer: Bytes32,
+    },
+}
+
+impl RuleViolation {
+    /// A stable snake_case code for APIs and logs (e.g. `overconsumption`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            RuleViolation::Store(_) => "store",
+            RuleViolation::UnsupportedSchema { .. } => "unsupported_schema",
+            RuleViolation::GenesisNotFirst { .. } => "genesis_not_first",
+            RuleViolation::GenesisRequired { .. } => "genesis_required",
+            RuleViolation::GenesisSignerMismatch { .. } => "genesis_signer_mismatch",
+            RuleViolation::UnknownSigner { .. } => "unknown_signer",
+            RuleViolation::SignerRevoked { .. } => "signer_revoked",
+            RuleViolation::RoleNotPermitted { .. } => "role_not_permitted",
+            RuleViolation::InvalidField { .. } => "invalid_field",
+            RuleViolation::InvalidPublicKey { .. } => "invalid_public_key",
+            RuleViolation::ActorAlreadyRegistered { .. } => "actor_already_registered",
+            RuleViolation::UnknownActor { .. } => "unknown_actor",
+            RuleViolation::ActorRevoked { .. } => "actor_revoked",
+            RuleViolation::RoleAlreadyGranted { .. } => "role_already_granted",
+            RuleViolation::AlreadyRevoked { .. } => "already_revoked",
+            RuleViolation::CannotRevokeSelf => "cannot_revoke_self",
+            RuleViolation::DuplicateId { .. } => "duplicate_id",
+            RuleViolation::UnknownNode { .. } => "unknown_node",
+            RuleViolation::NotOwner { .. } => "not_owner",
+            RuleViolation::ZeroMass { .. } => "zero_mass",
+            RuleViolation::Overconsumption { .. } => "overconsumption",
+            RuleViolation::DuplicateInput { .. } => "duplicate_input",
+            RuleViolation::MassNotConserved { .. } => "mass_not_conserved",
+            RuleViolation::ToleranceTooLarge { .. } => "tolerance_too_large",
+            RuleViolation::EmptyTransformation => "empty_transformation",
+            RuleViolation::OutputKindNotAllowed { .. } => "output_kind_not_allowed",
+            RuleViolation::NotAProduct { .. } => "not_a_product",
+            RuleViolation::PassportAlreadyIssued { .. } => "passport_already_issued",
+            RuleViolation::NodeExhausted { .. } => "node_exhausted",
+            RuleViolation::TransferToSelf { .. } => "transfer_to_self",
+            RuleViolation::ProductEndOfLife { .. } => "product_end_of_life",
+            RuleViolation::InvalidGs1DigitalLink { .. } => "invalid_gs1_digital_link",
+            RuleViolation::NetMassMismatch { .. } => "net_mass_mismatch",
+            RuleViolation::SourcePassportNotEndOfLife { .. } => "source_passport_not_end_of_life",
+            RuleViolation::SourceWithoutPassport { .. } => "source_without_passport",
+            RuleViolation::PassportScrapMustBePostConsumer { .. } => {
+                "passport_scrap_must_be_post_consumer"
+            }
+            RuleViolation::ScrapExceedsSources { .. } => "scrap_exceeds_sources",
+            RuleViolation::NotAScrapLot { .. } => "not_a_scrap_lot",
+            RuleViolation::UnknownRuleSet { .. } => "unknown_rule_set",
+            RuleViolation::VersionNotIncreasing { .. } => "version_not_increasing",
+            RuleViolation::NotPublisher { .. } => "not_publisher",
+            RuleViolation::InvalidRuleSet { .. } => "invalid_rule_set",
+            RuleViolation::GradeMismatch { .. } => "grade_mismatch",
+            RuleViolation::StaleCalibration { .. } => "stale_calibration",
+            RuleViolation::CalibrationInFuture { .. } => "calibration_in_future",
+            RuleViolation::TooFewSpots { .. } => "too_few_spots",
+            RuleViolation::UnknownScheme { .. } => "unknown_scheme",
+            RuleViolation::CertificateCriterionFailed { .. } => "certificate_criterion_failed",
+            RuleViolation::UnknownCertificate { .. } => "unknown_certificate",
+            RuleViolation::CertificateAlreadyRevoked { .. } => "certificate_already_revoked",
+            RuleViolation::NotCertificateIssuer { .. } => "not_certificate_issuer",
+            RuleViolation::UnknownContract { .. } => "unknown_contract",
+            RuleViolation::NotContractCustomer { .. } => "not_contract_customer",
+            RuleViolation::NotContractProducer { .. } => "not_contract_producer",
+            RuleViolation::ContractAlreadyAccepted { .. } => "contract_already_accepted",
+            RuleViolation::ContractNotAccepted { .. } => "contract_not_accepted",
+            RuleViolation::OutsideContractPeriod { .. } => "outside_contract_period",
+            RuleViolation::DeliveryNotToCustomer { .. } => "delivery_not_to_customer",
+            RuleViolation::DeliveryKindNotInSpec { .. } => "delivery_kind_not_in_spec",
+            RuleViolation::TakeBackNotFromCustomer { .. } => "take_back_not_from_customer",
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The signed payload: one [`Event`] per ledger entry.
+//!
+//! Field order in every struct is the CBOR map order and is frozen for
+//! [`SCHEMA_VERSION`]; adding or reordering fields needs a new version.
+
+mod actors;
+mod builders;
+mod certs;
+mod common;
+mod contracts;
+mod material;
+mod scrap;
+
+use serde::{Deserialize, Serialize};
+
+pub use actors::{Genesis, GrantRole, RegisterActor, RevokeKey};
+pub use builders::{
+    ContractBuilder, GradingBuilder, PassportBuilder, RuleSetBuilder, SchemeBuilder,
+    TransformationBuilder,
+};
+pub use certs::{CertificateIssue, CertificateRevocation, CompositionLimit, Scheme};
+pub use common::{Composition, NodeKind, Process, RuleSetRef, SchemeRef};
+pub use contracts::{ContractAcceptance, ContractProposal, GradeTerm, MaterialSpec, TakeBackTerms};
+pub use material::{
+    Alloy, EndOfLife, Granularity, InputUse, OutputSpec, PassportIssue, PrimaryLot, ProcessStep,
+    ServiceEvent, ServiceKind, Transfer, Transformation,
+};
+pub use scrap::{
+    GradeSpec, Grading, Instrument, Reading, RuleSet, ScrapOrigin, ScrapReceipt, Supplier,
+    VisualContaminant,
+};
+
+/// The payload schema version this crate writes and accepts.
+pub const SCHEMA_VERSION: u16 = 1;
+
+/// One ledger payload: schema version, event time and the event itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Payload schema version ([`SCHEMA_VERSION`]).
+    pub schema: u16,
+    /// When the event happened, Unix ms UTC.
+    pub occurred_ms: i64,
+    /// The event.
+    pub body: EventBody,
+}
+
+impl Event {
+    /// An event of the current schema version.
+    pub fn new(occurred_ms: i64, body: impl Into<EventBody>) -> Self {
+        Self {
+            schema: SCHEMA_VERSION,
+            occurred_ms,
+            body: body.into(),
+        }
+    }
+
+    /// The event kind.
+    pub fn kind(&self) -> EventKind {
+        self.body.kind()
+    }
+}
+
+macro_rules! event_kinds {
+    ($( $(#[$doc:meta])* $variant:ident($ty:ty) => $code:literal ),+ $(,)?) => {
+        /// Every event kind and its data.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum EventBody {
+            $( $(#[$doc])* $variant($ty), )+
+        }
+
+        /// The kind of an event, without its data.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum EventKind {
+            $( $(#[$doc])* $variant, )+
+        }
+
+        impl EventBody {
+            /// The kind of this event.
+            pub fn kind(&self) -> EventKind {
+                match self {
+                    $( EventBody::$variant(_) => EventKind::$variant, )+
+                }
+            }
+        }
+
+        impl EventKind {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [EventKind] = &[$( EventKind::$variant, )+];
+
+            /// The snake_case name used in JSON and CBOR.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( EventKind::$variant => $code, )+
+                }
+            }
+        }
+
+        $(
+            impl From<$ty> for EventBody {
+                fn from(v: $ty) -> Self {
+                    EventBody::$variant(v)
+                }
+            }
+        )+
+    };
+}
+
+event_kinds! {
+    /// Genesis (index 0 only).
+    Genesis(Genesis) => "genesis",
+    /// Actor registration.
+    RegisterActor(RegisterActor) => "register_actor",
+    /// Role grant.
+    GrantRole(GrantRole) => "grant_role",
+    /// Key revocation.
+    RevokeKey(RevokeKey) => "revoke_key",
+    /// Primary cathode lot registration.
+    RegisterPrimaryLot(PrimaryLot) => "register_primary_lot",
+    /// Transformation.
+    Transform(Transformation) => "transform",
+    /// Passport issuance.
+    IssuePassport(PassportIssue) => "issue_passport",
+    /// Ownership transfer (a delivery when it names a contract).
+    Transfer(Transfer) => "transfer",
+    /// Service history event.
+    Service(ServiceEvent) => "service",
+    /// End-of-life declaration.
+    EndOfLife(EndOfLife) => "end_of_life",
+    /// Scrap lot receipt (a take-back when it names a contract).
+    ReceiveScrap(ScrapReceipt) => "receive_scrap",
+    /// Grading rule set publication.
+    PublishRuleSet(RuleSet) => "publish_rule_set",
+    /// Scrap lot grading.
+    Grade(Grading) => "grade",
+    /// Certification scheme publication.
+    PublishScheme(Scheme) => "publish_scheme",
+    /// Certificate issuance.
+    IssueCertificate(CertificateIssue) => "issue_certificate",
+    /// Certificate revocation.
+    RevokeCertificate(CertificateRevocation) => "revoke_certificate",
+    /// Contract proposal (by the producer).
+    ProposeContract(ContractProposal) => "propose_contract",
+    /// Contract acceptance (by the customer).
+    AcceptContract(ContractAcceptance) => "accept_contract",
+}
+
+impl core::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,75 @@
+//! Roles and which roles may sign which event kind.
+
+use serde::{Deserialize, Serialize};
+
+use crate::events::EventKind;
+
+/// An actor role, granted by an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Runs the log; registers actors, grants roles, revokes keys.
+    Operator,
+    /// Makes semi-finished goods and products; issues passports.
+    Manufacturer,
+    /// Refines; required of a certified lot's producer.
+    Refiner,
+    /// Receives and grades scrap.
+    Recycler,
+    /// Publishes rule sets and schemes; issues certificates; may grade.
+    Certifier,
+    /// Records service history on any product; may own products.
+    Service,
+    /// Reads and audits; signs no events.
+    Auditor,
+}
+
+impl Role {
+    /// The snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Manufacturer => "manufacturer",
+            Role::Refiner => "refiner",
+            Role::Recycler => "recycler",
+            Role::Certifier => "certifier",
+            Role::Service => "service",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+impl core::fmt::Display for Role {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Roles that may hold custody of material and sign custody events.
+const CUSTODY: &[Role] = &[
+    Role::Manufacturer,
+    Role::Refiner,
+    Role::Recycler,
+    Role::Service,
+];
+
+/// The roles of which the signer must hold at least one to sign `kind`.
+/// Genesis has none: it is signed by the key it registers.
+pub fn allowed_roles(kind: EventKind) -> &'static [Role] {
+    match kind {
+        EventKind::Genesis => &[],
+        EventKind::RegisterActor | EventKind::GrantRole | EventKind::RevokeKey => &[Role::Operator],
+        EventKind::RegisterPrimaryLot => &[Role::Refiner, Role::Manufacturer],
+        EventKind::Transform => &[Role::Manufacturer, Role::Refiner, Role::Recycler],
+        EventKind::IssuePassport => &[Role::Manufacturer],
+        EventKind::Transfer | EventKind::Service | EventKind::EndOfLife => CUSTODY,
+        EventKind::ReceiveScrap => &[Role::Recycler, Role::Refiner],
+        EventKind::Grade => &[Role::Recycler, Role::Refiner, Role::Certifier],
+        EventKind::PublishRuleSet
+        | EventKind::PublishScheme
+        | EventKind::IssueCertificate
+        | EventKind::RevokeCertificate => &[Role::Certifier],
+        EventKind::ProposeContract => &[Role::Refiner, Role::Manufacturer, Role::Recycler],
+        EventKind::AcceptContract => CUSTODY,
+    }
+}

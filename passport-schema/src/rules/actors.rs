@@ -1,0 +1,144 @@
+//! Genesis, registration, role grants, key revocation.
+
+use std::collections::BTreeSet;
+
+use ed25519_dalek::VerifyingKey;
+
+use super::validate::{country, text};
+use super::{Context, Cx, Tx};
+use crate::bytes::{Bytes32, kid_of};
+use crate::error::RuleViolation;
+use crate::events::{Genesis, GrantRole, RegisterActor, RevokeKey};
+use crate::roles::Role;
+use crate::state::records::{ActorRecord, GenesisRecord, RevocationRecord, RoleGrantRecord};
+use crate::state::{self, StateStore, keys};
+
+/// Checks an actor's fields; returns its kid.
+fn check_actor(a: &RegisterActor) -> Result<Bytes32, RuleViolation> {
+    text("name", &a.name)?;
+    country("country", &a.country)?;
+    let vk =
+        VerifyingKey::from_bytes(&a.public_key.0).map_err(|_| RuleViolation::InvalidPublicKey {
+            reason: "not a valid Ed25519 point",
+        })?;
+    if vk.is_weak() {
+        return Err(RuleViolation::InvalidPublicKey {
+            reason: "weak (small-order) key",
+        });
+    }
+    Ok(Bytes32(kid_of(&a.public_key.0)))
+}
+
+fn new_actor(a: &RegisterActor, kid: Bytes32, index: u64, by: Bytes32) -> ActorRecord {
+    ActorRecord {
+        kid,
+        public_key: a.public_key,
+        name: a.name.clone(),
+        country: a.country.clone(),
+        roles: BTreeSet::new(),
+        registered_index: index,
+        registered_by: by,
+        grants: Vec::new(),
+        revoked: None,
+    }
+}
+
+pub(super) fn genesis<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    ctx: &Context,
+    g: &Genesis,
+) -> Result<(), RuleViolation> {
+    if ctx.index != 0 || state::genesis(tx)?.is_some() {
+        return Err(RuleViolation::GenesisNotFirst { index: ctx.index });
+    }
+    text("origin", &g.origin)?;
+    let kid = check_actor(&g.operator)?;
+    if kid.0 != ctx.signer {
+        return Err(RuleViolation::GenesisSignerMismatch {
+            signer: Bytes32(ctx.signer),
+            operator: kid,
+        });
+    }
+    let mut rec = new_actor(&g.operator, kid, 0, kid);
+    rec.roles.insert(Role::Operator);
+    rec.grants.push(RoleGrantRecord {
+        index: 0,
+        role: Role::Operator,
+        by: kid,
+    });
+    tx.put(
+        keys::GENESIS.to_vec(),
+        &GenesisRecord {
+            origin: g.origin.clone(),
+            operator: kid,
+            index: 0,
+        },
+    )?;
+    tx.put(keys::actor(&kid.0), &rec)?;
+    Ok(())
+}
+
+pub(super) fn register<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    cx: &Cx,
+    e: &RegisterActor,
+) -> Result<(), RuleViolation> {
+    let kid = check_actor(e)?;
+    if state::actor(tx, &kid.0)?.is_some() {
+        return Err(RuleViolation::ActorAlreadyRegistered { kid });
+    }
+    tx.put(keys::actor(&kid.0), &new_actor(e, kid, cx.index, cx.signer))?;
+    Ok(())
+}
+
+fn live_actor<S: StateStore>(tx: &Tx<'_, S>, kid: &Bytes32) -> Result<ActorRecord, RuleViolation> {
+    let a = state::actor(tx, &kid.0)?.ok_or(RuleViolation::UnknownActor { kid: *kid })?;
+    if a.revoked.is_some() {
+        return Err(RuleViolation::ActorRevoked { kid: *kid });
+    }
+    Ok(a)
+}
+
+pub(super) fn grant<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    cx: &Cx,
+    e: &GrantRole,
+) -> Result<(), RuleViolation> {
+    let mut a = live_actor(tx, &e.actor)?;
+    if !a.roles.insert(e.role) {
+        return Err(RuleViolation::RoleAlreadyGranted {
+            kid: e.actor,
+            role: e.role,
+        });
+    }
+    a.grants.push(RoleGrantRecord {
+        index: cx.index,
+        role: e.role,
+        by: cx.signer,
+    });
+    tx.put(keys::actor(&e.actor.0), &a)?;
+    Ok(())
+}
+
+pub(super) fn revoke<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    cx: &Cx,
+    e: &RevokeKey,
+) -> Result<(), RuleViolation> {
+    text("reason", &e.reason)?;
+    if e.actor == cx.signer {
+        return Err(RuleViolation::CannotRevokeSelf);
+    }
+    let mut a =
+        state::actor(tx, &e.actor.0)?.ok_or(RuleViolation::UnknownActor { kid: e.actor })?;
+    if a.revoked.is_some() {
+        return Err(RuleViolation::AlreadyRevoked { kid: e.actor });
+    }
+    a.revoked = Some(RevocationRecord {
+        index: cx.index,
+        by: cx.signer,
+        reason: e.reason.clone(),
+    });
+    tx.put(keys::actor(&e.actor.0), &a)?;
+    Ok(())
+}

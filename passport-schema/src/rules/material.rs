@@ -1,0 +1,343 @@
+//! Primary lots, transformations, passports, transfers, service, end of life.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::validate::{MILLION, composition, country, gs1_digital_link, text};
+use super::{Cx, Tx, active_contract_of_producer, claim_id, load_node, owned_node, put_node};
+use crate::blend::{Shares, blend};
+use crate::error::RuleViolation;
+use crate::events::{
+    Alloy, EndOfLife, NodeKind, PassportIssue, PrimaryLot, Process, ServiceEvent, Transfer,
+    Transformation,
+};
+use crate::roles::Role;
+use crate::state::records::{Change, Creation, DeliveryRecord, IdKind, NodeRecord};
+use crate::state::{self, StateStore, keys};
+
+/// Highest plausible conductivity: 120.00 %IACS (annealed copper is ~101 %).
+const MAX_CONDUCTIVITY_CENTI_IACS: u32 = 12_000;
+
+/// Largest declarable tolerance: 0.5% of consumed input mass.
+pub(crate) const MAX_TOLERANCE_PPM: u128 = 5_000;
+
+pub(super) fn primary_lot<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    cx: &Cx,
+    e: &PrimaryLot,
+) -> Result<(), RuleViolation> {
+    if e.mass_g == 0 {
+        return Err(RuleViolation::ZeroMass { field: "mass_g" });
+    }
+    country("origin_country", &e.origin_country)?;
+    text("supplier", &e.supplier)?;
+    if let Some(c) = &e.composition {
+        composition("composition", c)?;
+    }
+    claim_id(tx, &e.id, IdKind::Node, cx.index)?;
+    let node = NodeRecord {
+        id: e.id,
+        kind: NodeKind::PrimaryCathode,
+        owner: cx.signer,
+        producer: cx.signer,
+        mass_g: e.mass_g,
+        remaining_g: e.mass_g,
+        recycled_pre_ppm: 0,
+        recycled_post_ppm: 0,
+        origin_ppm: BTreeMap::from([(e.origin_country.clone(), MILLION)]),
+        composition: e.composition.clone(),
+        creation: Creation::Primary {
+            supplier: e.supplier.clone(),
+            origin_country: e.origin_country.clone(),
+            brand: e.brand.clone(),
+        },
+        created_index: cx.index,
+        parents: Vec::new(),
+        grade: None,
+        passport: None,
+        end_of_life: None,
+        certificates: Vec::new(),
+        history: vec![cx.history(Change::Created)],
+    };
+    put_node(tx, &node)
+}
+
+fn output_allowed(process: Process, kind: NodeKind) -> bool {
+    match kind {
+        NodeKind::PrimaryCathode => false,
+        NodeKind::Product => matches!(process, Process::Assemble | Process::Disassemble),
+        _ => true,
+    }
+}
+
+pub(crate) fn shares_of(n: &NodeRecord) -> Shares {
+    Shares {
+        pre_ppm: n.recycled_pre_ppm,
+        post_ppm: n.recycled_post_ppm,
+        origin_ppm: n.origin_ppm.clone(),
+    }
+}
+
+pub(super) fn transform<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    cx: &Cx,
+    e: &Transformation,
+) -> Result<(), RuleViolation> {
+    if e.inputs.is_empty() || e.outputs.is_empty() {
+        return Err(RuleViolation::EmptyTransformation);
+    }
+    let mut seen = BTreeSet::new();
+    let mut inputs: Vec<(NodeRecord, u64)> = Vec::with_capacity(e.inputs.len());
+    let mut in_sum: u128 = 0;
+    for i in &e.inputs {
+        if !seen.insert(i.node) {
+            return Err(RuleViolation::DuplicateInput { node: i.node });
+        }
+        if i.mass_g == 0 {
+            return Err(RuleViolation::ZeroMass {
+                field: "inputs.mass_g",
+            });
+        }
+        let n = owned_node(tx, cx, &i.node)?;
+        if i.mass_g > n.remaining_g {
+            return Err(RuleViolation::Overconsumption {
+                node: i.node,
+                requested_g: i.mass_g,
+                remaining_g: n.remaining_g,
+            });
+        }
+        in_sum += u128::from(i.mass_g);
+        inputs.push((n, i.mass_g));
+    }
+    let mut out_sum: u128 = 0;
+    for o in &e.outputs {
+        if o.mass_g == 0 {
+            return Err(RuleViolation::ZeroMass {
+                field: "outputs.mass_g",
+            });
+        }
+        if !output_allowed(e.process, o.kind) {
+            return Err(RuleViolation::OutputKindNotAllowed {
+                process: e.process,
+                kind: o.kind,
+            });
+        }
+        if let Some(c) = &o.composition {
+            composition("outputs.composition", c)?;
+        }
+        out_sum += u128::from(o.mass_g);
+    }
+    let max_tol = in_sum * MAX_TOLERANCE_PPM / u128::from(MILLION);
+    if u128::from(e.tolerance_g) > max_tol {
+        return Err(RuleViolation::ToleranceTooLarge {
+            tolerance_g: e.tolerance_g,
+            max_g: u64::try_from(max_tol).unwrap_or(u64::MAX),
+        });
+    }
+    let produced = out_sum + u128::from(e.losses_g);
+    if in_sum.abs_diff(produced) > u128::from(e.tolerance_g) {
+        return Err(RuleViolation::MassNotConserved {
+            inputs_g: u64::try_from(in_sum).unwrap_or(u64::MAX),
+            outputs_g: u64::try_from(out_sum).unwrap_or(u64::MAX),
+            losses_g: e.losses_g,
+            tolerance_g: e.tolerance_g,
+        });
+    }
+
+    let input_shares: Vec<(u64, Shares)> = inputs.iter().map(|(n, g)| (*g, shares_of(n))).collect();
+    let shares = blend(input_shares.iter().map(|(g, s)| (*g, s)));
+
+    for (mut n, g) in inputs {
+        n.remaining_g -= g; // checked above: g <= remaining
+        n.history.push(cx.history(Change::Consumed { mass_g: g }));
+        put_node(tx, &n)?;
+    }
+    for o in &e.outputs {
+        claim_id(tx, &o.id, IdKind::Node, cx.index)?;
+        let node = NodeRecord {
+            id: o.id,
+            kind: o.kind,
+            owner: cx.signer,
+            producer: cx.signer,
+            mass_g: o.mass_g,
+            remaining_g: o.mass_g,
+            recycled_pre_ppm: shares.pre_ppm,
+            recycled_post_ppm: shares.post_ppm,
+            origin_ppm: shares.origin_ppm.clone(),
+            composition: o.composition.clone(),
+            creation: Creation::Transformation {
+                process: e.process,
+                losses_g: e.losses_g,
+            },
+            created_index: cx.index,
+            parents: e.inputs.clone(),
+            grade: None,
+            passport: None,
+            end_of_life: None,
+            certificates: Vec::new(),
+            history: vec![cx.history(Change::Created)],
+        };
+        put_node(tx, &node)?;
+    }
+    Ok(())
+}
+
+fn live_product(n: &NodeRecord) -> Result<(), RuleViolation> {
+    if n.kind != NodeKind::Product {
+        return Err(RuleViolation::NotAProduct {
+            node: n.id,
+            kind: n.kind,
+        });
+    }
+    if let Some(i) = n.end_of_life {
+        return Err(RuleViolation::ProductEndOfLife {
+            product: n.id,
+            index: i,
+        });
+    }
+    if n.remaining_g == 0 {
+        return Err(RuleViolation::NodeExhausted { node: n.id });
+    }
+    Ok(())
+}
+
+pub(super) fn passport<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    cx: &Cx,
+    e: &PassportIssue,
+) -> Result<(), RuleViolation> {
+    let mut n = owned_node(tx, cx, &e.product)?;
+    live_product(&n)?;
+    if n.passport.is_some() {
+        let index = n
+            .history
+            .iter()
+            .find(|h| h.change == Change::PassportIssued)
+            .map(|h| h.index)
+            .unwrap_or(n.created_index);
+        return Err(RuleViolation::PassportAlreadyIssued {
+            product: e.product,
+            index,
+        });
+    }
+    text("name", &e.name)?;
+    text("model", &e.model)?;
+    text("serial_or_batch", &e.serial_or_batch)?;
+    if let Some(uri) = &e.gs1_digital_link {
+        gs1_digital_link(uri).map_err(|reason| RuleViolation::InvalidGs1DigitalLink {
+            uri: uri.clone(),
+            reason,
+        })?;
+    }
+    match &e.alloy {
+        Alloy::Uns(s) | Alloy::Gb(s) => text("alloy", s)?,
+    }
+    composition("composition", &e.composition)?;
+    if let Some(c) = e.conductivity_centi_iacs
+        && c > MAX_CONDUCTIVITY_CENTI_IACS
+    {
+        return Err(RuleViolation::InvalidField {
+            field: "conductivity_centi_iacs",
+            reason: format!("{c} exceeds {MAX_CONDUCTIVITY_CENTI_IACS} (120.00 %IACS)"),
+        });
+    }
+    for s in &e.process_summary {
+        text("process_summary.facility", &s.facility)?;
+        country("process_summary.country", &s.country)?;
+    }
+    n.passport = Some(e.clone());
+    n.composition = Some(e.composition.clone());
+    n.history.push(cx.history(Change::PassportIssued));
+    put_node(tx, &n)
+}
+
+pub(super) fn transfer<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    cx: &Cx,
+    e: &Transfer,
+) -> Result<(), RuleViolation> {
+    let mut n = owned_node(tx, cx, &e.node)?;
+    if n.remaining_g == 0 {
+        return Err(RuleViolation::NodeExhausted { node: e.node });
+    }
+    if e.to == n.owner {
+        return Err(RuleViolation::TransferToSelf {
+            node: e.node,
+            to: e.to,
+        });
+    }
+    let to = state::actor(tx, &e.to.0)?.ok_or(RuleViolation::UnknownActor { kid: e.to })?;
+    if to.revoked.is_some() {
+        return Err(RuleViolation::ActorRevoked { kid: e.to });
+    }
+    if let Some(cid) = &e.contract {
+        let mut c = active_contract_of_producer(tx, cx, cid)?;
+        if e.to != c.proposal.customer {
+            return Err(RuleViolation::DeliveryNotToCustomer {
+                contract: *cid,
+                to: e.to,
+                customer: c.proposal.customer,
+            });
+        }
+        if !c.proposal.spec.kinds.contains(&n.kind) {
+            return Err(RuleViolation::DeliveryKindNotInSpec {
+                contract: *cid,
+                kind: n.kind,
+            });
+        }
+        c.deliveries.push(DeliveryRecord {
+            index: cx.index,
+            occurred_ms: cx.occurred_ms,
+            node: n.id,
+            kind: n.kind,
+            mass_g: n.remaining_g,
+            recycled_share_ppm: n.recycled_ppm(),
+            cu_ppm: n.composition.as_ref().and_then(|c| c.ppm("Cu")),
+        });
+        tx.put(keys::contract(cid), &c)?;
+    }
+    n.history.push(cx.history(Change::Transferred {
+        from: n.owner,
+        to: e.to,
+        contract: e.contract,
+    }));
+    n.owner = e.to;
+    put_node(tx, &n)
+}
+
+pub(super) fn service<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    cx: &Cx,
+    e: &ServiceEvent,
+) -> Result<(), RuleViolation> {
+    let mut n = load_node(tx, &e.product)?;
+    if n.owner != cx.signer && !cx.actor.roles.contains(&Role::Service) {
+        return Err(RuleViolation::NotOwner {
+            node: e.product,
+            owner: n.owner,
+            signer: cx.signer,
+        });
+    }
+    live_product(&n)?;
+    n.history.push(cx.history(Change::Service {
+        kind: e.kind,
+        note: e.note.clone(),
+        evidence: e.evidence.clone(),
+    }));
+    put_node(tx, &n)
+}
+
+pub(super) fn end_of_life<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    cx: &Cx,
+    e: &EndOfLife,
+) -> Result<(), RuleViolation> {
+    let mut n = owned_node(tx, cx, &e.product)?;
+    live_product(&n)?;
+    text("reason", &e.reason)?;
+    n.end_of_life = Some(cx.index);
+    n.history.push(cx.history(Change::EndOfLife {
+        reason: e.reason.clone(),
+        evidence: e.evidence.clone(),
+    }));
+    put_node(tx, &n)
+}

@@ -1,0 +1,211 @@
+//! The rules: a pure state machine. [`apply`] reads state, checks one event
+//! and returns the writes it implies; it never mutates anything.
+
+mod actors;
+mod certs;
+mod contracts;
+mod material;
+mod scrap;
+pub(crate) mod validate;
+
+use uuid::Uuid;
+
+use crate::bytes::{Bytes32, Kid};
+use crate::error::RuleViolation;
+use crate::events::{Event, EventBody, EventKind, SCHEMA_VERSION};
+use crate::roles::allowed_roles;
+use crate::state::records::{
+    ActorRecord, Change, ContractRecord, HistoryItem, IdClaim, IdKind, NodeRecord,
+};
+use crate::state::{self, Overlay, StateStore, keys};
+
+/// Where the entry sits and who signed it (verified by the ledger).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Context {
+    /// The ledger index the entry will get.
+    pub index: u64,
+    /// The verified signer's key id.
+    pub signer: Kid,
+}
+
+/// The writes an accepted event implies, sorted by key (deterministic).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// `(key, canonical CBOR record)` pairs to write.
+    pub writes: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// Checks `event` signed by `ctx.signer` at `ctx.index` against `state`.
+/// Returns the writes to commit with the entry, or the violated rule.
+pub fn apply(
+    state: &impl StateStore,
+    ctx: &Context,
+    event: &Event,
+) -> Result<Effects, RuleViolation> {
+    if event.schema != SCHEMA_VERSION {
+        return Err(RuleViolation::UnsupportedSchema {
+            found: event.schema,
+        });
+    }
+    let mut tx = Overlay::new(state);
+    if let EventBody::Genesis(g) = &event.body {
+        actors::genesis(&mut tx, ctx, g)?;
+        return Ok(tx.into_effects());
+    }
+    if ctx.index == 0 {
+        return Err(RuleViolation::GenesisRequired { kind: event.kind() });
+    }
+    let actor = authorize(&tx, &Bytes32(ctx.signer), event.kind())?;
+    let cx = Cx {
+        index: ctx.index,
+        occurred_ms: event.occurred_ms,
+        signer: Bytes32(ctx.signer),
+        actor,
+    };
+    match &event.body {
+        EventBody::Genesis(_) => Err(RuleViolation::GenesisNotFirst { index: ctx.index }),
+        EventBody::RegisterActor(e) => actors::register(&mut tx, &cx, e),
+        EventBody::GrantRole(e) => actors::grant(&mut tx, &cx, e),
+        EventBody::RevokeKey(e) => actors::revoke(&mut tx, &cx, e),
+        EventBody::RegisterPrimaryLot(e) => material::primary_lot(&mut tx, &cx, e),
+        EventBody::Transform(e) => material::transform(&mut tx, &cx, e),
+        EventBody::IssuePassport(e) => material::passport(&mut tx, &cx, e),
+        EventBody::Transfer(e) => material::transfer(&mut tx, &cx, e),
+        EventBody::Service(e) => material::service(&mut tx, &cx, e),
+        EventBody::EndOfLife(e) => material::end_of_life(&mut tx, &cx, e),
+        EventBody::ReceiveScrap(e) => scrap::receive(&mut tx, &cx, e),
+        EventBody::PublishRuleSet(e) => scrap::publish_rule_set(&mut tx, &cx, e),
+        EventBody::Grade(e) => scrap::grade(&mut tx, &cx, e),
+        EventBody::PublishScheme(e) => certs::publish_scheme(&mut tx, &cx, e),
+        EventBody::IssueCertificate(e) => certs::issue(&mut tx, &cx, e),
+        EventBody::RevokeCertificate(e) => certs::revoke(&mut tx, &cx, e),
+        EventBody::ProposeContract(e) => contracts::propose(&mut tx, &cx, e),
+        EventBody::AcceptContract(e) => contracts::accept(&mut tx, &cx, e),
+    }?;
+    Ok(tx.into_effects())
+}
+
+/// The signer must be registered, not revoked, and hold an allowed role.
+fn authorize(
+    state: &impl StateStore,
+    signer: &Bytes32,
+    kind: EventKind,
+) -> Result<ActorRecord, RuleViolation> {
+    let actor =
+        state::actor(state, &signer.0)?.ok_or(RuleViolation::UnknownSigner { kid: *signer })?;
+    if let Some(r) = &actor.revoked {
+        return Err(RuleViolation::SignerRevoked {
+            kid: *signer,
+            revoked_index: r.index,
+        });
+    }
+    let allowed = allowed_roles(kind);
+    if !allowed.iter().any(|r| actor.roles.contains(r)) {
+        return Err(RuleViolation::RoleNotPermitted {
+            kind,
+            signer: *signer,
+            allowed: allowed.to_vec(),
+            held: actor.roles.iter().copied().collect(),
+        });
+    }
+    Ok(actor)
+}
+
+/// The checked signer and event facts every rule needs.
+pub(crate) struct Cx {
+    pub(crate) index: u64,
+    pub(crate) occurred_ms: i64,
+    pub(crate) signer: Bytes32,
+    pub(crate) actor: ActorRecord,
+}
+
+impl Cx {
+    pub(crate) fn history(&self, change: Change) -> HistoryItem {
+        HistoryItem {
+            index: self.index,
+            occurred_ms: self.occurred_ms,
+            signer: self.signer,
+            change,
+        }
+    }
+}
+
+type Tx<'a, S> = Overlay<'a, S>;
+
+/// Claims a fresh id (ids are unique across every record kind).
+pub(crate) fn claim_id<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    id: &Uuid,
+    kind: IdKind,
+    index: u64,
+) -> Result<(), RuleViolation> {
+    if let Some(c) = state::id_claim(tx, id)? {
+        return Err(RuleViolation::DuplicateId {
+            id: *id,
+            index: c.index,
+        });
+    }
+    tx.put(keys::id_claim(id), &IdClaim { kind, index })?;
+    Ok(())
+}
+
+pub(crate) fn load_node<S: StateStore>(
+    tx: &Tx<'_, S>,
+    id: &Uuid,
+) -> Result<NodeRecord, RuleViolation> {
+    state::node(tx, id)?.ok_or(RuleViolation::UnknownNode { id: *id })
+}
+
+pub(crate) fn owned_node<S: StateStore>(
+    tx: &Tx<'_, S>,
+    cx: &Cx,
+    id: &Uuid,
+) -> Result<NodeRecord, RuleViolation> {
+    let n = load_node(tx, id)?;
+    if n.owner != cx.signer {
+        return Err(RuleViolation::NotOwner {
+            node: *id,
+            owner: n.owner,
+            signer: cx.signer,
+        });
+    }
+    Ok(n)
+}
+
+pub(crate) fn put_node<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    n: &NodeRecord,
+) -> Result<(), RuleViolation> {
+    tx.put(keys::node(&n.id), n)?;
+    Ok(())
+}
+
+/// An accepted contract whose period contains the event time, signed by
+/// its producer.
+pub(crate) fn active_contract_of_producer<S: StateStore>(
+    tx: &Tx<'_, S>,
+    cx: &Cx,
+    id: &Uuid,
+) -> Result<ContractRecord, RuleViolation> {
+    let c = state::contract(tx, id)?.ok_or(RuleViolation::UnknownContract { id: *id })?;
+    if c.producer != cx.signer {
+        return Err(RuleViolation::NotContractProducer {
+            contract: *id,
+            producer: c.producer,
+            signer: cx.signer,
+        });
+    }
+    if c.accepted_index.is_none() {
+        return Err(RuleViolation::ContractNotAccepted { contract: *id });
+    }
+    let p = &c.proposal;
+    if cx.occurred_ms < p.start_ms || cx.occurred_ms >= p.end_ms {
+        return Err(RuleViolation::OutsideContractPeriod {
+            contract: *id,
+            occurred_ms: cx.occurred_ms,
+            start_ms: p.start_ms,
+            end_ms: p.end_ms,
+        });
+    }
+    Ok(c)
+}

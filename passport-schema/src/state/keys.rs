@@ -1,0 +1,76 @@
+//! The key layout. Every key starts with an ASCII prefix ending in `/`
+//! (or is the bare `genesis`), followed by fixed-size binary ids, so keys of
+//! one kind sort together and never collide with another kind.
+//!
+//! | key | value |
+//! |---|---|
+//! | `genesis` | [`GenesisRecord`](super::records::GenesisRecord) |
+//! | `actor/` + kid (32 B) | [`ActorRecord`](super::records::ActorRecord) |
+//! | `node/` + uuid (16 B) | [`NodeRecord`](super::records::NodeRecord) |
+//! | `ruleset/` + uuid + version (u32 BE) | [`RuleSetRecord`](super::records::RuleSetRecord) |
+//! | `ruleset-latest/` + uuid | [`LatestVersion`](super::records::LatestVersion) |
+//! | `scheme/` + uuid + version (u32 BE) | [`SchemeRecord`](super::records::SchemeRecord) |
+//! | `scheme-latest/` + uuid | [`LatestVersion`](super::records::LatestVersion) |
+//! | `cert/` + uuid | [`CertificateRecord`](super::records::CertificateRecord) |
+//! | `contract/` + uuid | [`ContractRecord`](super::records::ContractRecord) |
+//! | `id/` + uuid | [`IdClaim`](super::records::IdClaim): global id uniqueness |
+
+use uuid::Uuid;
+
+/// The genesis record key.
+pub const GENESIS: &[u8] = b"genesis";
+
+fn with(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+    let mut k = Vec::with_capacity(len);
+    k.extend_from_slice(prefix);
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+/// `actor/` + kid.
+pub fn actor(kid: &[u8; 32]) -> Vec<u8> {
+    with(b"actor/", &[kid])
+}
+
+/// `node/` + uuid.
+pub fn node(id: &Uuid) -> Vec<u8> {
+    with(b"node/", &[id.as_bytes()])
+}
+
+/// `ruleset/` + uuid + version BE.
+pub fn rule_set(id: &Uuid, version: u32) -> Vec<u8> {
+    with(b"ruleset/", &[id.as_bytes(), &version.to_be_bytes()])
+}
+
+/// `ruleset-latest/` + uuid.
+pub fn rule_set_latest(id: &Uuid) -> Vec<u8> {
+    with(b"ruleset-latest/", &[id.as_bytes()])
+}
+
+/// `scheme/` + uuid + version BE.
+pub fn scheme(id: &Uuid, version: u32) -> Vec<u8> {
+    with(b"scheme/", &[id.as_bytes(), &version.to_be_bytes()])
+}
+
+/// `scheme-latest/` + uuid.
+pub fn scheme_latest(id: &Uuid) -> Vec<u8> {
+    with(b"scheme-latest/", &[id.as_bytes()])
+}
+
+/// `cert/` + uuid.
+pub fn certificate(id: &Uuid) -> Vec<u8> {
+    with(b"cert/", &[id.as_bytes()])
+}
+
+/// `contract/` + uuid.
+pub fn contract(id: &Uuid) -> Vec<u8> {
+    with(b"contract/", &[id.as_bytes()])
+}
+
+/// `id/` + uuid.
+pub fn id_claim(id: &Uuid) -> Vec<u8> {
+    with(b"id/", &[id.as_bytes()])
+}

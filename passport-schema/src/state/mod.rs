@@ -1,0 +1,139 @@
+//! State behind a byte-level key-value trait, so the node can back it with
+//! sled and an auditor with memory. Records are canonical CBOR under the
+//! keys in [`keys`].
+
+pub mod keys;
+mod memory;
+pub mod records;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use memory::{MemoryState, Overlay};
+
+/// A state store failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The backend failed (I/O, closed tree...).
+    #[error("state backend: {0}")]
+    Backend(String),
+    /// A stored value does not decode as the expected record.
+    #[error("corrupt record under key {key}: {reason}")]
+    Corrupt {
+        /// Hex of the key.
+        key: String,
+        /// Decoder message.
+        reason: String,
+    },
+}
+
+/// Read access to the derived state. Writes happen only through
+/// [`Effects`](crate::Effects), which the caller commits.
+pub trait StateStore {
+    /// The value stored under `key`, if any.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError>;
+}
+
+impl<T: StateStore + ?Sized> StateStore for &T {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        (**self).get(key)
+    }
+}
+
+/// Reads and decodes one record.
+pub fn get_record<T: DeserializeOwned>(
+    state: &(impl StateStore + ?Sized),
+    key: &[u8],
+) -> Result<Option<T>, StateError> {
+    match state.get(key)? {
+        None => Ok(None),
+        Some(bytes) => {
+            cbor4ii::serde::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| StateError::Corrupt {
+                    key: hex::encode(key),
+                    reason: e.to_string(),
+                })
+        }
+    }
+}
+
+/// Encodes a record (cbor4ii; deterministic for our record types).
+pub(crate) fn encode_record<T: Serialize>(value: &T) -> Result<Vec<u8>, StateError> {
+    cbor4ii::serde::to_vec(Vec::new(), value)
+        .map_err(|e| StateError::Backend(format!("record encoding failed: {e}")))
+}
+
+use records::{
+    ActorRecord, CertificateRecord, ContractRecord, GenesisRecord, IdClaim, LatestVersion,
+    NodeRecord, RuleSetRecord, SchemeRecord,
+};
+use uuid::Uuid;
+
+/// The genesis record.
+pub fn genesis(state: &impl StateStore) -> Result<Option<GenesisRecord>, StateError> {
+    get_record(state, keys::GENESIS)
+}
+
+/// An actor by key id.
+pub fn actor(state: &impl StateStore, kid: &[u8; 32]) -> Result<Option<ActorRecord>, StateError> {
+    get_record(state, &keys::actor(kid))
+}
+
+/// A material node by id.
+pub fn node(state: &impl StateStore, id: &Uuid) -> Result<Option<NodeRecord>, StateError> {
+    get_record(state, &keys::node(id))
+}
+
+/// One published rule set version.
+pub fn rule_set(
+    state: &impl StateStore,
+    id: &Uuid,
+    version: u32,
+) -> Result<Option<RuleSetRecord>, StateError> {
+    get_record(state, &keys::rule_set(id, version))
+}
+
+/// The latest version of a rule set id.
+pub fn rule_set_latest(
+    state: &impl StateStore,
+    id: &Uuid,
+) -> Result<Option<LatestVersion>, StateError> {
+    get_record(state, &keys::rule_set_latest(id))
+}
+
+/// One published scheme version.
+pub fn scheme(
+    state: &impl StateStore,
+    id: &Uuid,
+    version: u32,
+) -> Result<Option<SchemeRecord>, StateError> {
+    get_record(state, &keys::scheme(id, version))
+}
+
+/// The latest version of a scheme id.
+pub fn scheme_latest(
+    state: &impl StateStore,
+    id: &Uuid,
+) -> Result<Option<LatestVersion>, StateError> {
+    get_record(state, &keys::scheme_latest(id))
+}
+
+/// A certificate by id.
+pub fn certificate(
+    state: &impl StateStore,
+    id: &Uuid,
+) -> Result<Option<CertificateRecord>, StateError> {
+    get_record(state, &keys::certificate(id))
+}
+
+/// A contract by id.
+pub fn contract(state: &impl StateStore, id: &Uuid) -> Result<Option<ContractRecord>, StateError> {
+    get_record(state, &keys::contract(id))
+}
+
+/// Which record (if any) claimed an id.
+pub fn id_claim(state: &impl StateStore, id: &Uuid) -> Result<Option<IdClaim>, StateError> {
+    get_record(state, &keys::id_claim(id))
+}

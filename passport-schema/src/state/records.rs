@@ -1,0 +1,375 @@
+//! Stored records. Each remembers the entry indices that created or
+//! changed it, so views and audits can cite evidence.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::bytes::Bytes32;
+use crate::criteria::CriterionResult;
+use crate::events::{
+    Composition, ContractProposal, InputUse, NodeKind, PassportIssue, Process, RuleSet, RuleSetRef,
+    Scheme, SchemeRef, ScrapOrigin, ServiceKind, Supplier,
+};
+use crate::roles::Role;
+
+/// The log's genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisRecord {
+    /// Log origin.
+    pub origin: String,
+    /// Operator key id.
+    pub operator: Bytes32,
+    /// Always 0.
+    pub index: u64,
+}
+
+/// One role grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleGrantRecord {
+    /// Grant entry (0 for the genesis operator role).
+    pub index: u64,
+    /// Role.
+    pub role: Role,
+    /// Granting operator.
+    pub by: Bytes32,
+}
+
+/// A key revocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationRecord {
+    /// Revocation entry.
+    pub index: u64,
+    /// Revoking operator.
+    pub by: Bytes32,
+    /// Reason.
+    pub reason: String,
+}
+
+/// A registered actor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActorRecord {
+    /// Key id.
+    pub kid: Bytes32,
+    /// Ed25519 public key.
+    pub public_key: Bytes32,
+    /// Organisation name.
+    pub name: String,
+    /// Country.
+    pub country: String,
+    /// Roles held.
+    pub roles: BTreeSet<Role>,
+    /// Registration entry.
+    pub registered_index: u64,
+    /// Registering operator (itself for the genesis operator).
+    pub registered_by: Bytes32,
+    /// Role grants, in order.
+    pub grants: Vec<RoleGrantRecord>,
+    /// Revocation, if revoked.
+    pub revoked: Option<RevocationRecord>,
+}
+
+/// How a node came to exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Creation {
+    /// Primary lot registration.
+    Primary {
+        /// Supplier.
+        supplier: String,
+        /// Origin country.
+        origin_country: String,
+        /// Brand.
+        brand: Option<String>,
+    },
+    /// Transformation output.
+    Transformation {
+        /// Process.
+        process: Process,
+        /// Recorded losses of the whole transformation.
+        losses_g: u64,
+    },
+    /// Scrap receipt.
+    ScrapReceipt {
+        /// Gross.
+        gross_g: u64,
+        /// Tare.
+        tare_g: u64,
+        /// Supplier.
+        supplier: Supplier,
+        /// Declared origin class.
+        origin_class: ScrapOrigin,
+        /// Take-back contract, if any.
+        contract: Option<Uuid>,
+    },
+}
+
+/// One change to a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Created (registration, transformation output or receipt).
+    Created,
+    /// Consumed by a transformation or a scrap receipt.
+    Consumed {
+        /// Grams consumed.
+        mass_g: u64,
+    },
+    /// Ownership transferred.
+    Transferred {
+        /// Previous owner.
+        from: Bytes32,
+        /// New owner.
+        to: Bytes32,
+        /// Contract (a delivery), if any.
+        contract: Option<Uuid>,
+    },
+    /// Graded.
+    Graded {
+        /// Rule set applied.
+        rule_set: RuleSetRef,
+        /// Resulting grade.
+        grade: Option<String>,
+    },
+    /// Passport issued.
+    PassportIssued,
+    /// Service event.
+    Service {
+        /// Kind.
+        kind: ServiceKind,
+        /// Note.
+        note: String,
+        /// Evidence hashes.
+        evidence: Vec<Bytes32>,
+    },
+    /// End of life declared.
+    EndOfLife {
+        /// Reason.
+        reason: String,
+        /// Evidence hashes.
+        evidence: Vec<Bytes32>,
+    },
+    /// A certificate was issued on it.
+    Certified {
+        /// Certificate id.
+        certificate: Uuid,
+    },
+}
+
+/// A dated, signed change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryItem {
+    /// Ledger entry index.
+    pub index: u64,
+    /// Event time.
+    pub occurred_ms: i64,
+    /// Signer.
+    pub signer: Bytes32,
+    /// What changed.
+    pub change: Change,
+}
+
+/// The latest grading of a scrap lot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GradeRecord {
+    /// Rule set applied.
+    pub rule_set: RuleSetRef,
+    /// Grade (None = off-grade).
+    pub grade: Option<String>,
+    /// Grading entry.
+    pub index: u64,
+}
+
+/// A material node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeRecord {
+    /// Id.
+    pub id: Uuid,
+    /// Kind.
+    pub kind: NodeKind,
+    /// Current owner.
+    pub owner: Bytes32,
+    /// Creator (registrant, transformer or receiver).
+    pub producer: Bytes32,
+    /// Mass at creation, grams.
+    pub mass_g: u64,
+    /// Mass not yet consumed, grams.
+    pub remaining_g: u64,
+    /// Derived pre-consumer recycled share, ppm.
+    pub recycled_pre_ppm: u32,
+    /// Derived post-consumer recycled share, ppm.
+    pub recycled_post_ppm: u32,
+    /// Derived primary content share per origin country, ppm.
+    pub origin_ppm: BTreeMap<String, u32>,
+    /// Latest composition.
+    pub composition: Option<Composition>,
+    /// Creation details.
+    pub creation: Creation,
+    /// Creating entry.
+    pub created_index: u64,
+    /// What was consumed to create it (blend inputs, or source passports).
+    pub parents: Vec<InputUse>,
+    /// Latest grading (scrap lots).
+    pub grade: Option<GradeRecord>,
+    /// Passport (products).
+    pub passport: Option<PassportIssue>,
+    /// End-of-life declaration entry.
+    pub end_of_life: Option<u64>,
+    /// Certificates issued on it.
+    pub certificates: Vec<Uuid>,
+    /// Every entry that created or changed it.
+    pub history: Vec<HistoryItem>,
+}
+
+impl NodeRecord {
+    /// Derived recycled share (pre + post consumer), ppm.
+    pub fn recycled_ppm(&self) -> u32 {
+        self.recycled_pre_ppm.saturating_add(self.recycled_post_ppm)
+    }
+}
+
+/// A published rule set version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSetRecord {
+    /// The rule set.
+    pub rule_set: RuleSet,
+    /// Publisher.
+    pub publisher: Bytes32,
+    /// Publication entry.
+    pub index: u64,
+}
+
+/// A published scheme version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemeRecord {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// Publisher.
+    pub publisher: Bytes32,
+    /// Publication entry.
+    pub index: u64,
+}
+
+/// Latest version of a versioned id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatestVersion {
+    /// Version.
+    pub version: u32,
+    /// Original publisher (owns the id).
+    pub publisher: Bytes32,
+}
+
+/// A certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateRecord {
+    /// Id.
+    pub id: Uuid,
+    /// Scheme.
+    pub scheme: SchemeRef,
+    /// Subject node.
+    pub subject: Uuid,
+    /// Claimed share, ppm.
+    pub claimed_recycled_share_ppm: u32,
+    /// Claimed mass, grams.
+    pub claimed_mass_g: u64,
+    /// Issuer.
+    pub issuer: Bytes32,
+    /// Issuance entry.
+    pub issued_index: u64,
+    /// Issuance time.
+    pub issued_ms: i64,
+    /// Criteria as recomputed at issuance.
+    pub criteria_at_issue: Vec<CriterionResult>,
+    /// Revocation, if revoked.
+    pub revoked: Option<RevocationRecord>,
+}
+
+/// A delivery under a contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryRecord {
+    /// Transfer entry.
+    pub index: u64,
+    /// Event time.
+    pub occurred_ms: i64,
+    /// Delivered node.
+    pub node: Uuid,
+    /// Its kind.
+    pub kind: NodeKind,
+    /// Delivered grams (the node's remaining mass).
+    pub mass_g: u64,
+    /// Its derived recycled share at delivery, ppm.
+    pub recycled_share_ppm: u32,
+    /// Its Cu ppm at delivery, if its composition is known.
+    pub cu_ppm: Option<u32>,
+}
+
+/// A take-back under a contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TakeBackRecord {
+    /// Receipt entry.
+    pub index: u64,
+    /// Event time.
+    pub occurred_ms: i64,
+    /// Scrap lot.
+    pub lot: Uuid,
+    /// Net grams.
+    pub net_g: u64,
+}
+
+/// A contract and its performance evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractRecord {
+    /// The proposal.
+    pub proposal: ContractProposal,
+    /// Producer (proposer).
+    pub producer: Bytes32,
+    /// Proposal entry.
+    pub proposed_index: u64,
+    /// Acceptance entry.
+    pub accepted_index: Option<u64>,
+    /// Deliveries.
+    pub deliveries: Vec<DeliveryRecord>,
+    /// Take-backs.
+    pub take_backs: Vec<TakeBackRecord>,
+}
+
+/// What an id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdKind {
+    /// Material node.
+    Node,
+    /// Rule set.
+    RuleSet,
+    /// Scheme.
+    Scheme,
+    /// Certificate.
+    Certificate,
+    /// Contract.
+    Contract,
+}
+
+/// The first use of an id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdClaim {
+    /// What it names.
+    pub kind: IdKind,
+    /// Entry that claimed it.
+    pub index: u64,
+}

@@ -1,0 +1,310 @@
+//! Read-only views for the node's JSON API and the CLI.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::bytes::Bytes32;
+use crate::criteria::{self, CriterionResult};
+use crate::error::Error;
+use crate::events::{Composition, InputUse, NodeKind, PassportIssue, SchemeRef, ServiceKind};
+use crate::state::records::{
+    Change, Creation, GradeRecord, HistoryItem, NodeRecord, RevocationRecord,
+};
+use crate::state::{self, StateStore};
+
+/// Derived recycled content, ppm of mass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecycledShare {
+    /// Pre-consumer share.
+    pub pre_consumer_ppm: u32,
+    /// Post-consumer share.
+    pub post_consumer_ppm: u32,
+    /// Pre + post.
+    pub total_ppm: u32,
+}
+
+impl RecycledShare {
+    fn of(n: &NodeRecord) -> Self {
+        Self {
+            pre_consumer_ppm: n.recycled_pre_ppm,
+            post_consumer_ppm: n.recycled_post_ppm,
+            total_ppm: n.recycled_ppm(),
+        }
+    }
+}
+
+/// Any material node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LotView {
+    /// Id.
+    pub id: Uuid,
+    /// Kind.
+    pub kind: NodeKind,
+    /// Owner.
+    pub owner: Bytes32,
+    /// Producer.
+    pub producer: Bytes32,
+    /// Mass at creation.
+    pub mass_g: u64,
+    /// Remaining mass.
+    pub remaining_g: u64,
+    /// Derived recycled share.
+    pub recycled: RecycledShare,
+    /// Derived primary origin shares.
+    pub origin_ppm: BTreeMap<String, u32>,
+    /// Latest composition.
+    pub composition: Option<Composition>,
+    /// How it was created.
+    pub creation: Creation,
+    /// Creating entry.
+    pub created_index: u64,
+    /// Consumed inputs.
+    pub inputs: Vec<InputUse>,
+    /// Latest grading.
+    pub grade: Option<GradeRecord>,
+    /// Passport, if a product with a passport.
+    pub has_passport: bool,
+    /// End-of-life entry.
+    pub end_of_life_index: Option<u64>,
+    /// Certificates on it.
+    pub certificates: Vec<Uuid>,
+    /// Every entry that created or changed it.
+    pub history: Vec<HistoryItem>,
+}
+
+/// A lot (any material node) by id.
+pub fn lot_view(state: &impl StateStore, id: &Uuid) -> Result<LotView, Error> {
+    let n = state::node(state, id)?.ok_or(Error::NotFound {
+        what: "lot",
+        id: *id,
+    })?;
+    Ok(LotView {
+        id: n.id,
+        kind: n.kind,
+        owner: n.owner,
+        producer: n.producer,
+        mass_g: n.mass_g,
+        remaining_g: n.remaining_g,
+        recycled: RecycledShare::of(&n),
+        origin_ppm: n.origin_ppm.clone(),
+        composition: n.composition.clone(),
+        creation: n.creation.clone(),
+        created_index: n.created_index,
+        inputs: n.parents.clone(),
+        grade: n.grade.clone(),
+        has_passport: n.passport.is_some(),
+        end_of_life_index: n.end_of_life,
+        certificates: n.certificates.clone(),
+        history: n.history,
+    })
+}
+
+/// Where a passport's product is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PassportStatus {
+    /// In service.
+    InService,
+    /// Decommissioned, not yet declared end of life.
+    Decommissioned,
+    /// Declared end of life.
+    EndOfLife,
+    /// Consumed (recycled as scrap or disassembled).
+    Consumed,
+}
+
+/// A certificate's id and status, as listed on a passport.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificateSummary {
+    /// Id.
+    pub id: Uuid,
+    /// Status.
+    pub status: CertificateStatus,
+}
+
+/// A product passport.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PassportView {
+    /// Product node id.
+    pub id: Uuid,
+    /// Declared identity and product data.
+    pub passport: PassportIssue,
+    /// Life status.
+    pub status: PassportStatus,
+    /// Current owner.
+    pub owner: Bytes32,
+    /// Manufacturer (creator of the product node).
+    pub manufacturer: Bytes32,
+    /// Mass.
+    pub mass_g: u64,
+    /// Derived recycled share.
+    pub recycled: RecycledShare,
+    /// Derived primary origin shares.
+    pub origin_ppm: BTreeMap<String, u32>,
+    /// Service history.
+    pub service_history: Vec<HistoryItem>,
+    /// Ownership history.
+    pub ownership_history: Vec<HistoryItem>,
+    /// End-of-life entry.
+    pub end_of_life_index: Option<u64>,
+    /// Certificates.
+    pub certificates: Vec<CertificateSummary>,
+    /// Every entry that created or changed it.
+    pub evidence: Vec<u64>,
+}
+
+/// A product passport by product id.
+pub fn passport_view(state: &impl StateStore, id: &Uuid) -> Result<PassportView, Error> {
+    let n = state::node(state, id)?.ok_or(Error::NotFound {
+        what: "passport",
+        id: *id,
+    })?;
+    let passport = n.passport.clone().ok_or(Error::NotFound {
+        what: "passport",
+        id: *id,
+    })?;
+    let decommissioned = n.history.iter().any(|h| {
+        matches!(
+            h.change,
+            Change::Service {
+                kind: ServiceKind::Decommission,
+                ..
+            }
+        )
+    });
+    let status = if n.remaining_g == 0 {
+        PassportStatus::Consumed
+    } else if n.end_of_life.is_some() {
+        PassportStatus::EndOfLife
+    } else if decommissioned {
+        PassportStatus::Decommissioned
+    } else {
+        PassportStatus::InService
+    };
+    let mut certificates = Vec::with_capacity(n.certificates.len());
+    for c in &n.certificates {
+        if let Some(rec) = state::certificate(state, c)? {
+            certificates.push(CertificateSummary {
+                id: *c,
+                status: if rec.revoked.is_some() {
+                    CertificateStatus::Revoked
+                } else {
+                    CertificateStatus::Active
+                },
+            });
+        }
+    }
+    Ok(PassportView {
+        id: n.id,
+        passport,
+        status,
+        owner: n.owner,
+        manufacturer: n.producer,
+        mass_g: n.mass_g,
+        recycled: RecycledShare::of(&n),
+        origin_ppm: n.origin_ppm.clone(),
+        service_history: n
+            .history
+            .iter()
+            .filter(|h| matches!(h.change, Change::Service { .. }))
+            .cloned()
+            .collect(),
+        ownership_history: n
+            .history
+            .iter()
+            .filter(|h| matches!(h.change, Change::Created | Change::Transferred { .. }))
+            .cloned()
+            .collect(),
+        end_of_life_index: n.end_of_life,
+        certificates,
+        evidence: n.history.iter().map(|h| h.index).collect(),
+    })
+}
+
+/// A certificate's status: its latest entry decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateStatus {
+    /// Issued, not revoked.
+    Active,
+    /// Revoked.
+    Revoked,
+}
+
+/// A certificate with every criterion recomputed on the current state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificateView {
+    /// Id.
+    pub id: Uuid,
+    /// Scheme.
+    pub scheme: SchemeRef,
+    /// Scheme name.
+    pub scheme_name: String,
+    /// Subject node.
+    pub subject: Uuid,
+    /// Claimed share.
+    pub claimed_recycled_share_ppm: u32,
+    /// Claimed mass.
+    pub claimed_mass_g: u64,
+    /// Derived share of the subject now.
+    pub derived_recycled_share_ppm: u32,
+    /// Issuer.
+    pub issuer: Bytes32,
+    /// Issuance entry.
+    pub issued_index: u64,
+    /// Status.
+    pub status: CertificateStatus,
+    /// The entry that set the status.
+    pub status_index: u64,
+    /// Revocation details.
+    pub revocation: Option<RevocationRecord>,
+    /// Criteria recomputed now.
+    pub criteria: Vec<CriterionResult>,
+    /// Whether every recomputed criterion holds.
+    pub all_criteria_hold: bool,
+}
+
+/// A certificate by id, with recomputed criteria.
+pub fn certificate_view(state: &impl StateStore, id: &Uuid) -> Result<CertificateView, Error> {
+    let c = state::certificate(state, id)?.ok_or(Error::NotFound {
+        what: "certificate",
+        id: *id,
+    })?;
+    let scheme = state::scheme(state, &c.scheme.id, c.scheme.version)?.ok_or(Error::NotFound {
+        what: "scheme",
+        id: c.scheme.id,
+    })?;
+    let subject = state::node(state, &c.subject)?.ok_or(Error::NotFound {
+        what: "node",
+        id: c.subject,
+    })?;
+    let criteria = criteria::evaluate(
+        state,
+        &scheme.scheme,
+        &subject,
+        c.claimed_recycled_share_ppm,
+        c.claimed_mass_g,
+    )?;
+    let (status, status_index) = match &c.revoked {
+        Some(r) => (CertificateStatus::Revoked, r.index),
+        None => (CertificateStatus::Active, c.issued_index),
+    };
+    Ok(CertificateView {
+        id: c.id,
+        scheme: c.scheme,
+        scheme_name: scheme.scheme.name,
+        subject: c.subject,
+        claimed_recycled_share_ppm: c.claimed_recycled_share_ppm,
+        claimed_mass_g: c.claimed_mass_g,
+        derived_recycled_share_ppm: subject.recycled_ppm(),
+        issuer: c.issuer,
+        issued_index: c.issued_index,
+        status,
+        status_index,
+        revocation: c.revoked,
+        all_criteria_hold: criteria.iter().all(|r| r.pass),
+        criteria,
+    })
+}

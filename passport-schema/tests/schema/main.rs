@@ -1,0 +1,15 @@
+//! passport-schema integration tests (one binary).
+#![allow(unreachable_pub, dead_code, missing_docs)]
+// Test helpers outside #[test] fns: a panic here is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+mod encoding;
+mod lifecycle;
+mod props;
+mod rejections;
