@@ -19,7 +19,7 @@ use crate::{
 
 /// Parses stored tile bytes into hashes.
 pub(crate) fn tile_hashes(bytes: &[u8], level: u8, index: u64) -> Result<Vec<Hash>> {
-    if bytes.len() % HASH_SIZE != 0 || bytes.len() > TILE_WIDTH as usize * HASH_SIZE {
+    if !bytes.len().is_multiple_of(HASH_SIZE) || bytes.len() > TILE_WIDTH as usize * HASH_SIZE {
         return Err(Error::StoreMismatch(format!(
             "tile {level}/{index} is {} bytes, not a whole number of hashes",
             bytes.len()
@@ -31,13 +31,16 @@ pub(crate) fn tile_hashes(bytes: &[u8], level: u8, index: u64) -> Result<Vec<Has
         .collect())
 }
 
+/// Tiles by (level, index), shared between the lookups of one proof.
+type TileCache = RefCell<BTreeMap<(u8, u64), Rc<Vec<Hash>>>>;
+
 /// Stored tiles plus the tiles a batch is changing.
 pub(crate) struct TileTree<'a, S> {
     store: &'a S,
     size: u64,
     dirty: BTreeMap<(u8, u64), Vec<Hash>>,
     /// Stored tiles read so far: a proof touches a handful of tiles many times.
-    cache: RefCell<BTreeMap<(u8, u64), Rc<Vec<Hash>>>>,
+    cache: TileCache,
 }
 
 impl<'a, S: Store> TileTree<'a, S> {

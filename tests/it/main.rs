@@ -6,7 +6,8 @@
     clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
-    missing_docs
+    missing_docs,
+    unreachable_pub
 )]
 
 mod ledger_bad_input;
@@ -17,3 +18,5 @@ mod ledger_store;
 mod ledger_tamper;
 mod ledger_tiles;
 mod ledger_vectors;
+mod node_harness;
+mod node_http;

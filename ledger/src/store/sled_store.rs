@@ -166,7 +166,7 @@ impl Store for SledStore {
         let mut batch = sled::Batch::default();
         // Extend the partial chunk at the end, then write whole chunks.
         let mut chunk_no = commit.first_index / ENTRY_CHUNK;
-        let mut chunk = if commit.first_index % ENTRY_CHUNK == 0 {
+        let mut chunk = if commit.first_index.is_multiple_of(ENTRY_CHUNK) {
             Vec::new()
         } else {
             self.chunk(chunk_no)?
