@@ -66,15 +66,56 @@ pub struct Log<S> {
     signer: NoteSigner,
     head: RwLock<Head>,
     /// Leaf hash to index for every entry: dedup without a random-key
-    /// store lookup per entry. Rebuilt from the level-0 tiles on open
-    /// (about 56 bytes of memory per entry).
-    leaves: RwLock<HashMap<Hash, u64>>,
+    /// store lookup per entry. Rebuilt from the level-0 tiles on open.
+    leaves: RwLock<LeafIndex>,
     append_lock: Mutex<()>,
 }
 
+/// Leaf hash → index, keyed by the first 8 bytes of the hash (about 17
+/// bytes of memory per entry instead of 41). A prefix match is confirmed
+/// against the full leaf hash in the level-0 tile; the rare entries whose
+/// prefix is already taken by another hash go to `overflow`.
+#[derive(Default)]
+struct LeafIndex {
+    by_prefix: HashMap<u64, u64>,
+    overflow: HashMap<Hash, u64>,
+}
+
+fn prefix(h: &Hash) -> u64 {
+    h.first_chunk::<8>().map_or(0, |p| u64::from_be_bytes(*p))
+}
+
+impl LeafIndex {
+    /// The index of `leaf`, checking a prefix hit against the stored leaf hash.
+    fn get<S: Store>(&self, leaf: &Hash, tree: &TileTree<'_, S>) -> Result<Option<u64>> {
+        if let Some(i) = self.overflow.get(leaf) {
+            return Ok(Some(*i));
+        }
+        match self.by_prefix.get(&prefix(leaf)) {
+            Some(&i) if tree.leaf(i)? == *leaf => Ok(Some(i)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Records a new leaf (known not to be present).
+    fn insert(&mut self, leaf: Hash, index: u64) {
+        match self.by_prefix.entry(prefix(&leaf)) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(index);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.overflow.insert(leaf, index);
+            }
+        }
+    }
+}
+
 /// Reads every leaf hash from the level-0 tiles.
-fn leaf_index<S: Store>(store: &S, size: u64) -> Result<HashMap<Hash, u64>> {
-    let mut map = HashMap::with_capacity(usize::try_from(size).unwrap_or(0));
+fn leaf_index<S: Store>(store: &S, size: u64) -> Result<LeafIndex> {
+    let mut map = LeafIndex {
+        by_prefix: HashMap::with_capacity(usize::try_from(size).unwrap_or(0)),
+        overflow: HashMap::new(),
+    };
     let mut tile = 0u64;
     while let Some(width) = TileId::width_at(0, tile, size) {
         let bytes = store.tile(0, tile)?.unwrap_or_default();
@@ -118,7 +159,7 @@ impl<S: Store> Log<S> {
                 root: cp.root,
                 checkpoint: note,
             }),
-            leaves: RwLock::new(HashMap::new()),
+            leaves: RwLock::new(LeafIndex::default()),
             append_lock: Mutex::new(()),
         })
     }
@@ -220,7 +261,8 @@ impl<S: Store> Log<S> {
             .leaves
             .read()
             .map_err(|_| Error::Storage("leaf index lock poisoned".into()))?;
-        Ok(leaves.get(&leaf_hash(entry)).copied())
+        let tree = TileTree::new(&self.store, self.size()?);
+        leaves.get(&leaf_hash(entry), &tree)
     }
 
     /// Appends a batch in one atomic, durable commit and signs a new checkpoint.
@@ -262,7 +304,7 @@ impl<S: Store> Log<S> {
             let leaf = leaf_hash(e);
             let existing = match in_batch.get(&leaf) {
                 Some(i) => Some(*i),
-                None => known.get(&leaf).copied(),
+                None => known.get(&leaf, &tree)?,
             };
             if let Some(index) = existing {
                 appended.push(Appended {
@@ -308,10 +350,14 @@ impl<S: Store> Log<S> {
         commit.checkpoint = note.clone();
         commit.tiles = tree.into_dirty();
         self.store.commit(commit)?;
-        self.leaves
+        let mut leaves = self
+            .leaves
             .write()
-            .map_err(|_| Error::Storage("leaf index lock poisoned".into()))?
-            .extend(in_batch);
+            .map_err(|_| Error::Storage("leaf index lock poisoned".into()))?;
+        for (leaf, index) in in_batch {
+            leaves.insert(leaf, index);
+        }
+        drop(leaves);
         let mut head = self
             .head
             .write()

@@ -33,7 +33,7 @@ impl Default for Config {
             clock_skew_ms: 10 * 60 * 1000,
             body_limit: 64 * 1024,
             request_timeout_ms: 10_000,
-            cache_capacity: 128 * 1024 * 1024,
+            cache_capacity: 64 * 1024 * 1024,
         }
     }
 }
@@ -60,5 +60,37 @@ impl Config {
             return Err(Error::Config("clock_skew_ms must not be negative".into()));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_only_what_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("node.toml");
+        std::fs::write(&p, "batch_max = 64\nclock_skew_ms = 1000\n").unwrap();
+        let c = Config::from_toml_file(&p).unwrap();
+        assert_eq!(c.batch_max, 64);
+        assert_eq!(c.clock_skew_ms, 1000);
+        assert_eq!(c.body_limit, Config::default().body_limit);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("node.toml");
+        std::fs::write(&p, "batch_maxx = 64\n").unwrap();
+        let e = Config::from_toml_file(&p).unwrap_err().to_string();
+        assert!(e.contains("batch_maxx"), "{e}");
+        let c = Config {
+            batch_max: 0,
+            ..Config::default()
+        };
+        assert!(c.validate().unwrap_err().to_string().contains("batch_max"));
+        assert!(Config::from_toml_file(&dir.path().join("missing.toml")).is_err());
     }
 }

@@ -62,3 +62,46 @@ pub fn read_key_file(path: &Path, perms: Permissions) -> Result<NoteSigner> {
     NoteSigner::parse(text.trim())
         .map_err(|e| Error::Config(format!("key file {}: {e}", path.display())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn signer() -> NoteSigner {
+        NoteSigner::new(
+            "Hefei_Recycling",
+            ed25519_dalek::SigningKey::from_bytes(&[3; 32]),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn written_0600_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.key");
+        write_key_file(&p, &signer()).unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let back = read_key_file(&p, Permissions::Strict).unwrap();
+        assert_eq!(back.verifier(), signer().verifier());
+        // Never overwrites an existing key.
+        assert!(write_key_file(&p, &signer()).is_err());
+    }
+
+    #[test]
+    fn readable_by_others_is_refused_when_strict() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.key");
+        write_key_file(&p, &signer()).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = read_key_file(&p, Permissions::Strict)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("readable by others"), "{e}");
+        assert!(read_key_file(&p, Permissions::Warn).is_ok());
+        std::fs::write(&p, "not a key\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(read_key_file(&p, Permissions::Strict).is_err());
+    }
+}

@@ -129,6 +129,12 @@ impl Metrics {
                 let _ = writeln!(out, "cupass_entries_rejected_total{{code=\"{code}\"}} {n}");
             }
         }
+        if let Some(rss) = resident_memory_bytes() {
+            let _ = writeln!(
+                out,
+                "# HELP process_resident_memory_bytes Resident set size.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {rss}"
+            );
+        }
         self.ingest_latency.render(
             &mut out,
             "cupass_ingest_latency_seconds",
@@ -146,4 +152,12 @@ impl Metrics {
         );
         out
     }
+}
+
+/// The process's resident set size, from `/proc/self/status` (Linux only).
+pub fn resident_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }

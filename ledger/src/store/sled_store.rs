@@ -32,7 +32,7 @@ pub struct SledConfig {
 impl Default for SledConfig {
     fn default() -> Self {
         SledConfig {
-            cache_capacity: 128 * 1024 * 1024,
+            cache_capacity: 64 * 1024 * 1024,
         }
     }
 }

@@ -1,0 +1,201 @@
+//! `cupass-load`: a load generator for a running node.
+//!
+//! It registers a load-test refiner with the operator key, pre-signs N
+//! primary-lot registrations (signing is not timed), then submits them over
+//! HTTP with C requests in flight and reports accepted submissions per
+//! second, latency percentiles from submission to durable, checkpointed
+//! receipt, and the node's resident memory from `/metrics`.
+//!
+//!   cupass-node init --dir /tmp/load --origin load.cupass.example/log
+//!   cupass-node --dir /tmp/load --listen 127.0.0.1:8080 &
+//!   cupass-load --node http://127.0.0.1:8080 --operator-key /tmp/load/operator.key --count 100000
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use ledger::NoteSigner;
+use passport_schema::{Bytes32, Composition, Event, GrantRole, PrimaryLot, RegisterActor, Role};
+use tokio::sync::Semaphore;
+
+/// Load generator for a cupass node (see the module docs for an example).
+#[derive(Parser, Debug)]
+#[command(name = "cupass-load", version)]
+struct Args {
+    /// The node's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    node: String,
+    /// The operator key file (to register the load-test actor).
+    #[arg(long)]
+    operator_key: PathBuf,
+    /// How many entries to submit.
+    #[arg(long, default_value_t = 50_000)]
+    count: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 256)]
+    concurrency: usize,
+    /// Seed for the load-test actor's key (use a new one per run on the same ledger).
+    #[arg(long, default_value_t = 1)]
+    seed: u8,
+}
+
+type Fail = Box<dyn std::error::Error + Send + Sync>;
+
+async fn post(client: &reqwest::Client, url: &str, body: Vec<u8>) -> Result<u16, Fail> {
+    let r = client
+        .post(format!("{url}/v1/entries"))
+        .header("content-type", "application/cose")
+        .body(body)
+        .send()
+        .await?;
+    let status = r.status().as_u16();
+    let _ = r.bytes().await?;
+    Ok(status)
+}
+
+fn now_ms() -> i64 {
+    node::pipeline::now_ms()
+}
+
+async fn run(args: Args) -> Result<(), Fail> {
+    let operator =
+        node::keyfile::read_key_file(&args.operator_key, node::keyfile::Permissions::Warn)?;
+    let name = format!("load-{}", args.seed);
+    let actor = NoteSigner::new(
+        &name,
+        ed25519_dalek::SigningKey::from_bytes(&[args.seed; 32]),
+    )?;
+    let public = Bytes32(*actor.verifier().key().as_bytes());
+    let kid = Bytes32(passport_schema::kid_of(&public.0));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+    let reg = node::sign_event(
+        &operator,
+        &Event::new(
+            now_ms(),
+            RegisterActor {
+                name,
+                country: "CN".into(),
+                public_key: public,
+            },
+        ),
+    )?;
+    let grant = node::sign_event(
+        &operator,
+        &Event::new(
+            now_ms(),
+            GrantRole {
+                actor: kid,
+                role: Role::Refiner,
+            },
+        ),
+    )?;
+    for e in [reg, grant] {
+        let s = post(&client, &args.node, e).await?;
+        if s != 201 && s != 200 {
+            return Err(format!("setting up the load actor failed with status {s}").into());
+        }
+    }
+
+    eprintln!("pre-signing {} entries...", args.count);
+    let t = Instant::now();
+    let entries: Vec<Vec<u8>> = (0..args.count)
+        .map(|_| {
+            let lot = PrimaryLot::new(1_000_000, "CN", "Load Test Cathode")
+                .with_composition(Composition::new().with("Cu", 999_950));
+            node::sign_event(&actor, &Event::new(now_ms(), lot))
+        })
+        .collect::<Result<_, _>>()?;
+    let size = entries.first().map(Vec::len).unwrap_or(0);
+    eprintln!(
+        "signed in {:.1?} ({size} bytes each); sending with {} in flight",
+        t.elapsed(),
+        args.concurrency
+    );
+
+    let gate = Arc::new(Semaphore::new(args.concurrency));
+    let client = Arc::new(client);
+    let url = Arc::new(args.node.clone());
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(entries.len());
+    for e in entries {
+        let permit = Arc::clone(&gate).acquire_owned().await?;
+        let (client, url) = (Arc::clone(&client), Arc::clone(&url));
+        tasks.push(tokio::spawn(async move {
+            let t = Instant::now();
+            let s = post(&client, &url, e).await;
+            drop(permit);
+            (s.ok(), t.elapsed())
+        }));
+    }
+    let mut latencies = Vec::with_capacity(tasks.len());
+    let mut accepted = 0usize;
+    let mut other = std::collections::BTreeMap::<String, usize>::new();
+    for t in tasks {
+        let (status, latency) = t.await?;
+        match status {
+            Some(201) => {
+                accepted += 1;
+                latencies.push(latency);
+            }
+            Some(s) => *other.entry(s.to_string()).or_default() += 1,
+            None => *other.entry("transport error".into()).or_default() += 1,
+        }
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let pct = |p: f64| -> Duration {
+        let i = ((latencies.len().saturating_sub(1)) as f64 * p).round() as usize;
+        latencies.get(i).copied().unwrap_or_default()
+    };
+    let metrics = client
+        .get(format!("{}/metrics", args.node))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let rss = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let tree = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("cupass_tree_size "))
+        .unwrap_or("?");
+    println!("submitted:   {}", accepted + other.values().sum::<usize>());
+    println!("accepted:    {accepted} (201)");
+    for (s, n) in &other {
+        println!("other:       {n} ({s})");
+    }
+    println!("elapsed:     {elapsed:.2?}");
+    println!(
+        "throughput:  {:.0} accepted/s",
+        accepted as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "latency:     p50 {:.1?}  p99 {:.1?}  max {:.1?}",
+        pct(0.50),
+        pct(0.99),
+        pct(1.0)
+    );
+    println!("tree size:   {tree}");
+    match rss {
+        Some(b) => println!("node RSS:    {:.1} MiB", b as f64 / (1024.0 * 1024.0)),
+        None => println!("node RSS:    unknown"),
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cupass-load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
