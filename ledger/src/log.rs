@@ -403,24 +403,41 @@ impl<S: Store> Log<S> {
         })
     }
 
-    /// The inclusion proof for a receipt: entry `index` against the
+    /// Inclusion proofs for receipts: each entry in `indices` against the
     /// checkpoint of a commit, even if later commits have moved the log on.
-    pub fn receipt_proof(&self, index: u64, commit: &AppendOutcome) -> Result<InclusionProof> {
-        if index >= commit.tree_size || commit.tree_size > self.size()? {
+    /// Proofs made together share the tile reads and inner nodes they have
+    /// in common, which for one batch is most of them.
+    pub fn receipt_proofs(
+        &self,
+        indices: &[u64],
+        commit: &AppendOutcome,
+    ) -> Result<Vec<InclusionProof>> {
+        if commit.tree_size > self.size()? {
             return Err(Error::OutOfRange(format!(
-                "entry {index} is not in the tree of {}",
+                "the log is smaller than the commit's tree of {}",
                 commit.tree_size
             )));
         }
         let reader = TileTree::new(&self.store, commit.tree_size);
-        Ok(InclusionProof {
-            index,
-            tree_size: commit.tree_size,
-            leaf_hash: reader.leaf(index)?,
-            hashes: merkle::inclusion_proof(&reader, index, commit.tree_size)?,
-            root: commit.root,
-            checkpoint: Some(commit.checkpoint.clone()),
-        })
+        indices
+            .iter()
+            .map(|&index| {
+                if index >= commit.tree_size {
+                    return Err(Error::OutOfRange(format!(
+                        "entry {index} is not in the tree of {}",
+                        commit.tree_size
+                    )));
+                }
+                Ok(InclusionProof {
+                    index,
+                    tree_size: commit.tree_size,
+                    leaf_hash: reader.leaf(index)?,
+                    hashes: merkle::inclusion_proof(&reader, index, commit.tree_size)?,
+                    root: commit.root,
+                    checkpoint: Some(commit.checkpoint.clone()),
+                })
+            })
+            .collect()
     }
 
     /// Consistency proof between two tree sizes (both at most the current size).

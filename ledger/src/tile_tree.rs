@@ -41,6 +41,8 @@ pub(crate) struct TileTree<'a, S> {
     dirty: BTreeMap<(u8, u64), Vec<Hash>>,
     /// Stored tiles read so far: a proof touches a handful of tiles many times.
     cache: TileCache,
+    /// Inner nodes folded so far, shared by every proof made through this tree.
+    memo: RefCell<std::collections::HashMap<NodeAddr, Hash>>,
 }
 
 impl<'a, S: Store> TileTree<'a, S> {
@@ -51,6 +53,7 @@ impl<'a, S: Store> TileTree<'a, S> {
             size,
             dirty: BTreeMap::new(),
             cache: RefCell::new(BTreeMap::new()),
+            memo: RefCell::new(std::collections::HashMap::new()),
         }
     }
 
@@ -133,26 +136,34 @@ impl<'a, S: Store> TileTree<'a, S> {
 impl<S: Store> NodeReader for TileTree<'_, S> {
     fn node_hash(&self, addr: NodeAddr) -> Result<Hash> {
         let level = addr.level / TILE_HEIGHT;
-        let rel = u32::from(addr.level % TILE_HEIGHT);
-        let first = addr
-            .index
-            .checked_shl(rel)
-            .ok_or_else(|| Error::OutOfRange(format!("node {}/{}", addr.level, addr.index)))?;
-        let span = 1usize << rel;
-        let offset = (first % TILE_WIDTH) as usize;
-        let key = (level, first / TILE_WIDTH);
-        let tile = match self.dirty.get(&key) {
-            Some(t) => Rc::new(t.clone()),
-            None => self.stored(key.0, key.1)?,
-        };
-        let slice = tile.get(offset..offset + span).ok_or_else(|| {
-            Error::StoreMismatch(format!(
-                "node {}/{} is missing from tile {level}/{}",
-                addr.level,
-                addr.index,
-                first / TILE_WIDTH
-            ))
-        })?;
-        perfect_root(slice)
+        let rel = addr.level % TILE_HEIGHT;
+        if rel == 0 {
+            let key = (level, addr.index / TILE_WIDTH);
+            let at = (addr.index % TILE_WIDTH) as usize;
+            let hash = match self.dirty.get(&key) {
+                Some(t) => t.get(at).copied(),
+                None => self.stored(key.0, key.1)?.get(at).copied(),
+            };
+            return hash.ok_or_else(|| {
+                Error::StoreMismatch(format!(
+                    "node {}/{} is missing from tile {level}/{}",
+                    addr.level, addr.index, key.1
+                ))
+            });
+        }
+        // Uncommitted tiles change as a batch grows: memoise stored nodes only.
+        if self.dirty.is_empty()
+            && let Some(h) = self.memo.borrow().get(&addr)
+        {
+            return Ok(*h);
+        }
+        let child = addr.level - 1;
+        let left = self.node_hash(NodeAddr::new(child, addr.index * 2))?;
+        let right = self.node_hash(NodeAddr::new(child, addr.index * 2 + 1))?;
+        let h = crate::hash::node_hash(&left, &right);
+        if self.dirty.is_empty() {
+            self.memo.borrow_mut().insert(addr, h);
+        }
+        Ok(h)
     }
 }

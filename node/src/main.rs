@@ -174,8 +174,26 @@ async fn run(cli: Cli) -> node::Result<()> {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Blocking work (decoding, signature checks, commits) runs on a bounded
+/// pool: an unbounded one grows to hundreds of threads under load, each
+/// with its own stack and allocator arena, for no gain on two cores.
+const MAX_BLOCKING_THREADS: usize = 8;
+
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .build();
+    match runtime {
+        Ok(rt) => rt.block_on(async_main()),
+        Err(e) => {
+            eprintln!("cupass-node: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn async_main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

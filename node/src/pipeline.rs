@@ -209,18 +209,20 @@ impl<S: Store> PassportLedger<S> {
             .filter_map(|&p| batch.get(p).map(|c| c.bytes.as_slice()))
             .collect();
         let commit = self.log.append_batch(&entries, aux)?;
-        let mut fresh = commit.appended.iter();
+        let fresh_indices: Vec<u64> = commit.appended.iter().map(|a| a.index).collect();
+        let proofs = self.log.receipt_proofs(&fresh_indices, &commit)?;
+        let mut fresh = commit.appended.iter().zip(proofs);
         outcome
             .into_iter()
             .map(|o| match o {
                 None => {
-                    let a = fresh
+                    let (a, proof) = fresh
                         .next()
                         .ok_or_else(|| Error::State("commit lost an entry".into()))?;
                     Ok(Ok(Receipt {
                         index: a.index,
                         leaf_hash: STANDARD.encode(a.leaf_hash),
-                        inclusion_proof: self.log.receipt_proof(a.index, &commit)?,
+                        inclusion_proof: proof,
                         checkpoint: commit.checkpoint.clone(),
                         duplicate: a.duplicate,
                     }))
