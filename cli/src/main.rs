@@ -1,11 +1,6 @@
-//! `cupass`: the command-line tool for every ledger user.
-//!
-//! Not built yet (issue 5). Until then, the runnable job is the ledger
-//! example: `cargo run --release -p ledger --example quickstart`.
+//! `cupass`: the command-line tool for every ledger user. See `cupass --help`.
 
-fn main() {
-    eprintln!(
-        "cupass: the CLI is not built yet; try `cargo run --release -p ledger --example quickstart`"
-    );
-    std::process::exit(2);
+fn main() -> std::process::ExitCode {
+    let code = cli::main_with_env();
+    std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -191,6 +191,17 @@ pub fn verify_bundle(bytes: &[u8], log_key: &NoteVerifier) -> Verdict {
 
 fn verify_parsed(bundle: &EvidenceBundle, log_key: &NoteVerifier, mut v: Verdict) -> Verdict {
     v.subject = Some(bundle.subject);
+    // The bundle's own key is only informative, but a bundle that names
+    // another log than the trusted one is not evidence about this log.
+    if bundle.log_key != log_key.to_string() {
+        return v.fail(
+            Part::Checkpoint,
+            format!(
+                "the bundle names the log key {:?}, not the trusted key {log_key}",
+                bundle.log_key
+            ),
+        );
+    }
     let cp = match Checkpoint::open(&bundle.checkpoint, log_key) {
         Ok(cp) => cp,
         Err(e) => return v.fail(Part::Checkpoint, format!("checkpoint: {e}")),

@@ -218,10 +218,10 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
             term: Term::TakeBackShare,
             pass: take_pass,
             detail: format!(
-                "eligible take-back {} g of {} g delivered = {:?} ppm, minimum {} ppm",
+                "eligible take-back {} g of {} g delivered = {} ppm, minimum {} ppm",
                 sat64(eligible),
                 sat64(delivered),
-                ratio,
+                ratio.map_or_else(|| "n/a".to_string(), |r| r.to_string()),
                 p.take_back.min_share_ppm
             ),
             evidence: take_evidence,

@@ -10,6 +10,12 @@
     unreachable_pub
 )]
 
+mod cli_demo;
+mod cli_logverify;
+mod cli_modes;
+mod cli_readings;
+mod cli_support;
+mod cli_tamper;
 mod ledger_bad_input;
 mod ledger_cose_interop;
 mod ledger_merkle_oracle;

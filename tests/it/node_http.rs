@@ -512,7 +512,11 @@ async fn graceful_shutdown_commits_and_answers_the_batch_in_flight() {
     }
     let dir = n.dir.path().to_path_buf();
     let ledger = tokio::task::spawn_blocking(move || {
-        node::open(&dir, &node::Config::default(), node::keyfile::Permissions::Strict)
+        node::open(
+            &dir,
+            &node::Config::default(),
+            node::keyfile::Permissions::Strict,
+        )
     })
     .await
     .unwrap()
@@ -521,5 +525,8 @@ async fn graceful_shutdown_commits_and_answers_the_batch_in_flight() {
     for (index, bytes) in &acknowledged {
         assert_eq!(&ledger.log().entry(*index).unwrap(), bytes);
     }
-    assert!(!acknowledged.is_empty(), "no submission was answered before shutdown");
+    assert!(
+        !acknowledged.is_empty(),
+        "no submission was answered before shutdown"
+    );
 }

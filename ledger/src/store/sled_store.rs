@@ -68,12 +68,31 @@ fn aux_key(key: &[u8]) -> Vec<u8> {
 
 impl SledStore {
     /// Opens (or creates) the store in `path`.
+    ///
+    /// sled releases its directory lock from background threads a moment
+    /// after the last handle is dropped, so a reopen in the same process may
+    /// briefly find the lock held; that case is retried for up to 5 s.
     pub fn open(path: impl AsRef<Path>, config: &SledConfig) -> Result<Self> {
-        let db = sled::Config::new()
-            .path(path.as_ref())
-            .cache_capacity(config.cache_capacity)
-            .open()?;
-        Ok(SledStore { db })
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let opened = sled::Config::new()
+                .path(path.as_ref())
+                .cache_capacity(config.cache_capacity)
+                // Every commit flushes before it returns; a periodic
+                // background flush would add nothing.
+                .flush_every_ms(None)
+                .open();
+            match opened {
+                Ok(db) => return Ok(SledStore { db }),
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Flushes and closes, so that another process may open the directory.

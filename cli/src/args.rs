@@ -1,0 +1,790 @@
+//! The command line (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const MAIN_HELP: &str = "\
+Examples:
+  # The whole Tongling scenario in a fresh local ledger, in one run
+  cupass demo
+
+  # A local ledger (no server needed)
+  cupass init --origin tongling.cupass.example/log
+  cupass key new --name Tongling_Cable_Works -o cable.key
+  cupass actor register --key cupass-data/operator.key --name 'Tongling Cable Works' \\
+      --country CN --key-file cable.key.pub
+  cupass actor grant --key cupass-data/operator.key --actor cable.key.pub --role manufacturer
+
+  # The same commands against a running node
+  cupass --node http://127.0.0.1:8080 passport show 0193...
+
+  # Offline audit of a certificate's evidence
+  cupass verify cert.cupass --log-key cupass-data/log.pub
+
+Exit status: 0 ok, 1 invalid / refused / not found, 2 usage error
+(bad arguments, missing key file, malformed JSON or CSV).
+Colour is used only on a terminal (and never with --json or NO_COLOR).";
+
+/// cupass: signed, publicly verifiable copper product passports and
+/// recycling traceability.
+///
+/// Every command that reads or writes the ledger works on a local ledger
+/// directory (--dir, the default ./cupass-data, no server needed) or on a
+/// running node (--node URL), with identical results.
+#[derive(Parser, Debug)]
+#[command(name = "cupass", version, after_help = MAIN_HELP)]
+pub struct Cli {
+    /// Local ledger directory.
+    #[arg(long, global = true, env = "CUPASS_DIR", default_value = "cupass-data")]
+    pub dir: PathBuf,
+    /// Talk to a node instead of the local directory, e.g. http://127.0.0.1:8080.
+    #[arg(long, global = true, env = "CUPASS_NODE")]
+    pub node: Option<String>,
+    /// Print JSON instead of tables (no colour, no progress bar).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Record events as happening at this time (Unix ms or YYYY-MM-DD[THH:MM[:SS]]Z, UTC);
+    /// default now. The ledger refuses times in the future.
+    #[arg(long, global = true, value_name = "TIME")]
+    pub at: Option<String>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every command.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create and inspect signing keys.
+    #[command(subcommand)]
+    Key(KeyCmd),
+    /// Create a local ledger: log key, operator key (mode 0600) and the genesis entry.
+    #[command(
+        after_help = "Example:\n  cupass --dir ./ledger init --origin tongling.cupass.example/log\n\n\
+        Prints the log's verifier key: give it to auditors (it is also in DIR/log.pub).\n\
+        DIR/operator.key signs actor registrations and role grants; move it somewhere safe."
+    )]
+    Init(InitArgs),
+    /// Register actors and grant roles (signed by the operator).
+    #[command(subcommand)]
+    Actor(ActorCmd),
+    /// Register primary cathode lots and show lots.
+    #[command(subcommand)]
+    Lot(LotCmd),
+    /// Record a transformation (melt, refine, cast, roll, draw, anneal, plate, assemble, disassemble).
+    #[command(after_help = PROCESS_HELP)]
+    Process(ProcessArgs),
+    /// Issue and show product passports.
+    #[command(subcommand)]
+    Passport(PassportCmd),
+    /// Transfer a node (lot or product) to a new owner; with --contract, a delivery.
+    #[command(
+        after_help = "Example:\n  cupass transfer --key rod.key 0193... --to cable.key.pub\n  \
+        cupass transfer --key refinery.key 0193... --to 5f1c...e2 --contract 0193..."
+    )]
+    Transfer(TransferArgs),
+    /// Record a service event (install, inspect, repair, refurbish, decommission).
+    #[command(
+        after_help = "Example:\n  cupass service --key utility.key --product 0193... --kind inspect \\\n      \
+        --note 'thermal scan ok' --evidence scan-2025-03.pdf"
+    )]
+    Service(ServiceArgs),
+    /// Declare a product end of life (it may then feed post-consumer scrap).
+    #[command(
+        after_help = "Example:\n  cupass retire --key utility.key --product 0193... --reason 'feeder replaced'"
+    )]
+    Retire(RetireArgs),
+    /// Receive and grade scrap.
+    #[command(subcommand)]
+    Scrap(ScrapCmd),
+    /// Publish grading rule sets.
+    #[command(subcommand)]
+    Rules(RulesCmd),
+    /// Publish certification schemes.
+    #[command(subcommand)]
+    Scheme(SchemeCmd),
+    /// Issue, revoke and inspect certificates; export evidence bundles.
+    #[command(subcommand)]
+    Cert(CertCmd),
+    /// Verify an evidence bundle OFFLINE: signatures, proofs, checkpoint, rules, criteria.
+    #[command(
+        after_help = "Example:\n  cupass verify cert.cupass --log-key cupass-data/log.pub\n  \
+        cupass verify cert.cupass --log-key 'tongling.cupass.example/log+1a2b3c4d+AbC...'\n\n\
+        Exit status: 0 valid, 1 invalid (the failing part is named), 2 usage error."
+    )]
+    Verify(VerifyArgs),
+    /// Circular performance contracts: propose, accept, audit.
+    #[command(subcommand)]
+    Contract(ContractCmd),
+    /// The log itself: checkpoint, proofs, entries, full verification.
+    #[command(subcommand)]
+    Log(LogCmd),
+    /// Sign and submit any event given in its full JSON form ({schema, occurred_ms, body}).
+    #[command(
+        after_help = "Example:\n  cupass submit --key cable.key event.json\n\n\
+        The JSON form is documented in docs/DOMAIN.md; errors name the field path."
+    )]
+    Submit(SubmitArgs),
+    /// Build the Tongling scenario in a fresh local ledger, export and verify a bundle.
+    #[command(
+        after_help = "Example:\n  cargo run --release -p cli -- demo\n  cupass demo --out /tmp/tongling\n\n\
+        The output directory is wiped first. It holds the ledger, every actor's key,\n\
+        the XRF/LIBS readings CSVs, the evidence bundle and the rule set / scheme JSON."
+    )]
+    Demo(DemoArgs),
+}
+
+const PROCESS_HELP: &str = "\
+Examples:
+  # From flags: draw 60 t of cathode into rod, 100 kg lost
+  cupass process --key rod.key --process draw --input 0193...:60000000 \\
+      --output rod:59900000:Cu=999930 --losses-g 100000
+
+  # From a JSON file (the `transform` event body, see docs/DOMAIN.md)
+  cupass process --key refinery.key melt.json
+
+Masses are grams. An output is KIND:MASS_G[:ELEMENT=PPM,...] with KIND one of
+intermediate, refined, rod, foil, strip, wire, product, scrap. New output ids
+are printed (and are in the JSON output).";
+
+/// `cupass key ...`
+#[derive(Subcommand, Debug)]
+pub enum KeyCmd {
+    /// Create a new Ed25519 signing key (file mode 0600) and FILE.pub.
+    #[command(
+        after_help = "Example:\n  cupass key new --name Tongling_Cable_Works -o cable.key\n\n\
+        Prints the public key and the key id (kid) the operator registers."
+    )]
+    New {
+        /// The organisation's key name (no spaces or '+'; spaces become '_').
+        #[arg(long)]
+        name: String,
+        /// Where to write the secret key (refuses to overwrite).
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+    },
+    /// Show the public key and key id of a key file (never the secret).
+    #[command(after_help = "Example:\n  cupass key show cable.key")]
+    Show {
+        /// A secret key file or a .pub file.
+        file: PathBuf,
+    },
+}
+
+/// `cupass init`
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// The log's origin line (also its key name), e.g. tongling.cupass.example/log.
+    #[arg(long)]
+    pub origin: String,
+    /// The operator organisation's name.
+    #[arg(long, default_value = "Ledger Operator")]
+    pub operator_name: String,
+    /// The operator's country (ISO 3166-1 alpha-2).
+    #[arg(long, default_value = "CN")]
+    pub operator_country: String,
+}
+
+/// `cupass actor ...`
+#[derive(Subcommand, Debug)]
+pub enum ActorCmd {
+    /// Register an organisation's key (signed by the operator).
+    #[command(
+        after_help = "Example:\n  cupass actor register --key cupass-data/operator.key \\\n      \
+        --name 'Tongling Cable Works' --country CN --key-file cable.key.pub"
+    )]
+    Register {
+        /// The operator's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Organisation name.
+        #[arg(long)]
+        name: String,
+        /// ISO 3166-1 alpha-2 country.
+        #[arg(long)]
+        country: String,
+        /// The actor's public key: 64 hex digits or a key string name+id+base64.
+        #[arg(
+            long,
+            conflicts_with = "key_file",
+            required_unless_present = "key_file"
+        )]
+        public_key: Option<String>,
+        /// The actor's key file or .pub file (only the public key is used).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
+    /// Grant a role (operator, manufacturer, refiner, recycler, certifier, service, auditor).
+    #[command(
+        after_help = "Example:\n  cupass actor grant --key cupass-data/operator.key --actor cable.key.pub --role manufacturer"
+    )]
+    Grant {
+        /// The operator's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The actor: key id (64 hex) or its key / .pub file.
+        #[arg(long)]
+        actor: String,
+        /// The role.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+/// `cupass lot ...`
+#[derive(Subcommand, Debug)]
+pub enum LotCmd {
+    /// Register a primary cathode lot (100 % primary, one origin country).
+    #[command(
+        after_help = "Example:\n  cupass lot register --key refinery.key --mass-g 25000000 --origin CL \\\n      \
+        --supplier 'Codelco' --brand 'CCC-P' --composition Cu=999950,O=40"
+    )]
+    Register {
+        /// Signer (refiner or manufacturer).
+        #[arg(long)]
+        key: PathBuf,
+        /// Mass in grams.
+        #[arg(long)]
+        mass_g: u64,
+        /// Country of origin (ISO 3166-1 alpha-2).
+        #[arg(long)]
+        origin: String,
+        /// Supplier name.
+        #[arg(long)]
+        supplier: String,
+        /// Brand or grade designation.
+        #[arg(long)]
+        brand: Option<String>,
+        /// Assay as ELEMENT=PPM,... e.g. Cu=999950,O=40.
+        #[arg(long)]
+        composition: Option<String>,
+        /// Use this id instead of a fresh UUID v7.
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Show any material node: mass, owner, derived recycled and origin shares, history.
+    #[command(after_help = "Example:\n  cupass lot show 0193...")]
+    Show {
+        /// Node id.
+        id: String,
+    },
+}
+
+/// `cupass process`
+#[derive(Args, Debug)]
+pub struct ProcessArgs {
+    /// Signer (owner of every input).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The `transform` body as a JSON file (instead of the flags).
+    pub file: Option<PathBuf>,
+    /// melt, refine, cast, roll, draw, anneal, plate, assemble or disassemble.
+    #[arg(long, required_unless_present = "file")]
+    pub process: Option<String>,
+    /// An input as NODE_ID:MASS_G (repeat).
+    #[arg(long = "input")]
+    pub inputs: Vec<String>,
+    /// An output as KIND:MASS_G[:ELEMENT=PPM,...] (repeat).
+    #[arg(long = "output")]
+    pub outputs: Vec<String>,
+    /// Recorded losses in grams.
+    #[arg(long, default_value_t = 0)]
+    pub losses_g: u64,
+    /// Weighing tolerance in grams (at most 0.5 % of inputs).
+    #[arg(long, default_value_t = 0)]
+    pub tolerance_g: u64,
+}
+
+/// `cupass passport ...`
+#[derive(Subcommand, Debug)]
+pub enum PassportCmd {
+    /// Issue the passport of a product you own, from a JSON file.
+    #[command(
+        after_help = "Example:\n  cupass passport issue --key electronics.key passport.json\n\n\
+        The file is the `issue_passport` body, e.g.\n  \
+        {\"product\": \"0193...\", \"name\": \"PCB assembly\", \"model\": \"TL-PCB-4\",\n   \
+        \"serial_or_batch\": \"SN-0001\", \"gs1_digital_link\": null, \"granularity\": \"item\",\n   \
+        \"alloy\": {\"gb\": \"T2\"}, \"composition\": {\"elements_ppm\": {\"Cu\": 999900}},\n   \
+        \"carbon_footprint_g_co2e_per_kg\": 3100, \"conductivity_centi_iacs\": 10100,\n   \
+        \"process_summary\": [{\"process\": \"assemble\", \"facility\": \"Plant 2\", \"country\": \"CN\"}]}"
+    )]
+    Issue {
+        /// Signer (manufacturer owning the product).
+        #[arg(long)]
+        key: PathBuf,
+        /// The passport JSON file.
+        file: PathBuf,
+    },
+    /// Show a passport: identity, status, owner, derived shares, service history.
+    #[command(
+        after_help = "Example:\n  cupass passport show 0193...\n  cupass --json passport show 0193..."
+    )]
+    Show {
+        /// Product id.
+        id: String,
+    },
+}
+
+/// `cupass transfer`
+#[derive(Args, Debug)]
+pub struct TransferArgs {
+    /// Signer (the current owner).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The lot or product id.
+    pub id: String,
+    /// The new owner: key id (64 hex) or key / .pub file.
+    #[arg(long)]
+    pub to: String,
+    /// Contract id: makes this a delivery under the contract.
+    #[arg(long)]
+    pub contract: Option<String>,
+}
+
+/// `cupass service`
+#[derive(Args, Debug)]
+pub struct ServiceArgs {
+    /// Signer (owner or a service actor).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Product id.
+    #[arg(long)]
+    pub product: String,
+    /// install, inspect, repair, refurbish or decommission.
+    #[arg(long)]
+    pub kind: String,
+    /// What was done.
+    #[arg(long)]
+    pub note: String,
+    /// An evidence file kept off-ledger; its SHA-256 is recorded (repeat).
+    #[arg(long)]
+    pub evidence: Vec<PathBuf>,
+}
+
+/// `cupass retire`
+#[derive(Args, Debug)]
+pub struct RetireArgs {
+    /// Signer (the owner).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Product id.
+    #[arg(long)]
+    pub product: String,
+    /// Why.
+    #[arg(long)]
+    pub reason: String,
+    /// An evidence file kept off-ledger; its SHA-256 is recorded (repeat).
+    #[arg(long)]
+    pub evidence: Vec<PathBuf>,
+}
+
+/// `cupass scrap ...`
+#[derive(Subcommand, Debug)]
+pub enum ScrapCmd {
+    /// Receive a scrap lot (weighbridge gross/tare; source passports or a declared origin class).
+    #[command(after_help = "Examples:\n  \
+        # Post-consumer scrap from two end-of-life passports you own\n  \
+        cupass scrap receive --key recycler.key --gross-g 1250000 --tare-g 50000 \\\n      \
+        --supplier 'Anhui Grid Utility' --supplier-country CN --source-passport 0193... --source-passport 0193...\n\n  \
+        # Pre-consumer scrap without passports\n  \
+        cupass scrap receive --key recycler.key --gross-g 5200000 --tare-g 200000 \\\n      \
+        --supplier 'Wuhu Wire' --supplier-country CN --origin-class pre_consumer")]
+    Receive(ReceiveArgs),
+    /// Grade a scrap lot from analyser readings (CSV); refuses grades the rules would reject.
+    #[command(after_help = GRADE_HELP)]
+    Grade(GradeArgs),
+}
+
+const GRADE_HELP: &str = "\
+Example:
+  cupass scrap grade --key recycler.key --lot 0193... \\
+      --rules 01936a1e-0000-7000-8000-15e1c0ffee01 --readings lot-17.csv \\
+      --instrument xrf --serial XRF-001 --calibrated 2025-01-15 --visual oil=500
+
+The readings CSV is what a handheld XRF/LIBS analyser exports: a header row,
+then one row per measured spot. An optional `spot` column labels the spot;
+every other column is an element symbol (Cu, Sn, Pb, Zn, Fe, Ni, ...):
+
+  spot,Cu,Sn,Pb,Zn,Fe
+  1,99.52,0.02,0.01,0.03,0.01
+  2,99.47,0.03,0.01,0.02,0.01
+  3,99.55,0.02,0.01,0.03,0.01
+
+Values are mass percent by default (--unit percent, at most 4 decimals, i.e.
+1 ppm); with --unit ppm they are ppm by mass (at most 3 decimals). Every cell
+must be a number: '<LOD', 'ND' or blanks are refused with their row and
+column, because a missing reading cannot prove a limit holds. The CLI
+averages the spots per element (integer arithmetic, rounded half up to ppm),
+shows the grade the rule set gives and why the other grades do not match,
+and only then signs. It refuses (exit 1, nothing signed) when the rule set
+would reject the grading: too few spots, a stale or future calibration, or a
+grade other than --expect.";
+
+/// `cupass scrap receive`
+#[derive(Args, Debug)]
+pub struct ReceiveArgs {
+    /// Signer (recycler or refiner).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Gross weight in grams.
+    #[arg(long)]
+    pub gross_g: u64,
+    /// Tare in grams.
+    #[arg(long, default_value_t = 0)]
+    pub tare_g: u64,
+    /// Supplier name.
+    #[arg(long)]
+    pub supplier: String,
+    /// Supplier country (ISO 3166-1 alpha-2).
+    #[arg(long)]
+    pub supplier_country: String,
+    /// Supplier's key id or key file, if it is a registered actor (required for take-backs).
+    #[arg(long)]
+    pub supplier_kid: Option<String>,
+    /// An end-of-life passport you own that this scrap comes from (repeat).
+    #[arg(long = "source-passport")]
+    pub source_passports: Vec<String>,
+    /// post_consumer, pre_consumer or home (default post_consumer with passports).
+    #[arg(long)]
+    pub origin_class: Option<String>,
+    /// Contract id: makes this a take-back under the contract.
+    #[arg(long)]
+    pub contract: Option<String>,
+    /// Use this id instead of a fresh UUID v7.
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+/// `cupass scrap grade`
+#[derive(Args, Debug)]
+pub struct GradeArgs {
+    /// Signer (the lot's owner, or a certifier).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The scrap lot id.
+    #[arg(long)]
+    pub lot: String,
+    /// Rule set: ID, ID@VERSION, or a rule set JSON file (its id and version are used).
+    #[arg(long)]
+    pub rules: String,
+    /// The analyser's readings CSV (one row per spot).
+    #[arg(long)]
+    pub readings: PathBuf,
+    /// Unit of the CSV values: percent (mass %) or ppm.
+    #[arg(long, default_value = "percent")]
+    pub unit: String,
+    /// xrf, libs or oes.
+    #[arg(long)]
+    pub instrument: String,
+    /// Analyser serial number.
+    #[arg(long)]
+    pub serial: String,
+    /// Last calibration (Unix ms or YYYY-MM-DD, UTC).
+    #[arg(long)]
+    pub calibrated: String,
+    /// A visual contaminant estimate as CLASS=PPM (insulation, solder, oil, enamel,
+    /// burnt, paint, attachments; repeat).
+    #[arg(long = "visual")]
+    pub visual: Vec<String>,
+    /// Refuse to sign unless the computed grade is this one ("off-grade" for none).
+    #[arg(long)]
+    pub expect: Option<String>,
+    /// Compute and show the grade, sign nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `cupass rules ...`
+#[derive(Subcommand, Debug)]
+pub enum RulesCmd {
+    /// Publish a grading rule set (JSON file, or the shipped illustrative ISRI-named set).
+    #[command(
+        after_help = "Examples:\n  cupass rules publish --key certifier.key --isri-illustrative\n  \
+        cupass rules publish --key certifier.key my-rules.json\n\n\
+        The ISRI-named set is ILLUSTRATIVE: it borrows the ISRI grade names, not the\n\
+        published ISRI circular's limits. Publish your own rule set for real trade."
+    )]
+    Publish {
+        /// Signer (certifier).
+        #[arg(long)]
+        key: PathBuf,
+        /// The `publish_rule_set` body as JSON.
+        #[arg(required_unless_present = "isri_illustrative")]
+        file: Option<PathBuf>,
+        /// Publish the illustrative ISRI-named rule set shipped with cupass.
+        #[arg(long, conflicts_with = "file")]
+        isri_illustrative: bool,
+    },
+}
+
+/// `cupass scheme ...`
+#[derive(Subcommand, Debug)]
+pub enum SchemeCmd {
+    /// Publish a certification scheme (JSON file or flags).
+    #[command(
+        after_help = "Example:\n  cupass scheme publish --key certifier.key --name 'Tongling Recycled' \\\n      \
+        --min-recycled-share-ppm 300000 --limit Cu:999500: \\\n      \
+        --accept-rule-set 01936a1e-0000-7000-8000-15e1c0ffee01@1\n\n\
+        A limit is ELEMENT:MIN_PPM:MAX_PPM with either bound empty."
+    )]
+    Publish {
+        /// Signer (certifier).
+        #[arg(long)]
+        key: PathBuf,
+        /// The `publish_scheme` body as JSON (instead of the flags).
+        file: Option<PathBuf>,
+        /// Scheme name.
+        #[arg(long, required_unless_present = "file")]
+        name: Option<String>,
+        /// Minimum derived recycled share, ppm.
+        #[arg(long, default_value_t = 0)]
+        min_recycled_share_ppm: u32,
+        /// Composition limit ELEMENT:MIN:MAX (repeat).
+        #[arg(long = "limit")]
+        limits: Vec<String>,
+        /// Accepted rule set ID@VERSION (repeat).
+        #[arg(long = "accept-rule-set")]
+        accept: Vec<String>,
+        /// Scheme id (a new version of an existing scheme); default a fresh id.
+        #[arg(long)]
+        id: Option<String>,
+        /// Version (default 1).
+        #[arg(long, default_value_t = 1)]
+        version: u32,
+    },
+}
+
+/// `cupass cert ...`
+#[derive(Subcommand, Debug)]
+pub enum CertCmd {
+    /// Issue a certificate on a lot or product; the rules recompute every criterion.
+    #[command(
+        after_help = "Example:\n  cupass cert issue --key certifier.key --scheme 0193...@1 --subject 0193...\n\n\
+        Without --claimed-share-ppm / --claimed-mass-g the subject's derived share and\n\
+        mass are claimed (shown before signing)."
+    )]
+    Issue {
+        /// Signer (certifier).
+        #[arg(long)]
+        key: PathBuf,
+        /// Scheme ID or ID@VERSION (default its latest version).
+        #[arg(long)]
+        scheme: String,
+        /// The certified lot or product.
+        #[arg(long)]
+        subject: String,
+        /// Claimed recycled share, ppm.
+        #[arg(long)]
+        claimed_share_ppm: Option<u32>,
+        /// Claimed mass, grams.
+        #[arg(long)]
+        claimed_mass_g: Option<u64>,
+        /// Use this id instead of a fresh UUID v7.
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Revoke a certificate you issued.
+    #[command(
+        after_help = "Example:\n  cupass cert revoke --key certifier.key 0193... --reason 'audit finding 2025-07'"
+    )]
+    Revoke {
+        /// Signer (the issuing certifier).
+        #[arg(long)]
+        key: PathBuf,
+        /// Certificate id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Show a certificate's status and its criteria, recomputed now.
+    #[command(after_help = "Example:\n  cupass cert status 0193...")]
+    Status {
+        /// Certificate id.
+        id: String,
+    },
+    /// Export a certificate's evidence bundle (.cupass) for offline verification.
+    #[command(
+        after_help = "Examples:\n  cupass cert bundle 0193... -o cert.cupass\n  \
+        cupass --json cert bundle 0193...   # readable dump (entries in base64, events decoded)"
+    )]
+    Bundle {
+        /// Certificate id.
+        id: String,
+        /// Where to write the bundle.
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `cupass verify`
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The evidence bundle (.cupass).
+    pub file: PathBuf,
+    /// The log's verifier key: the key string, or a file holding it (e.g. DIR/log.pub).
+    #[arg(long)]
+    pub log_key: String,
+}
+
+/// `cupass contract ...`
+#[derive(Subcommand, Debug)]
+pub enum ContractCmd {
+    /// Propose a circular performance contract (JSON file or flags), signed by the producer.
+    #[command(
+        after_help = "Example:\n  cupass contract propose --key refinery.key --customer cable.key.pub \\\n      \
+        --description 'Cu-CATH-1 equivalent' --kind refined --min-cu-ppm 999500 \\\n      \
+        --start 2025-01-01 --end 2026-01-01 --take-back-share-ppm 100000 \\\n      \
+        --grade ISRI:Berry/Candy=30000 --grade ISRI:Birch/Cliff=-15000 --currency CNY \\\n      \
+        --min-recycled-share-ppm 300000\n\n\
+        A grade is CODE=DIFFERENTIAL (minor units per tonne; negative is a discount)."
+    )]
+    Propose(Box<ProposeArgs>),
+    /// Accept a contract (signed by its customer).
+    #[command(after_help = "Example:\n  cupass contract accept --key cable.key 0193...")]
+    Accept {
+        /// Signer (the customer).
+        #[arg(long)]
+        key: PathBuf,
+        /// Contract id.
+        id: String,
+    },
+    /// Audit a contract: terms, figures, pass/fail, evidence indices.
+    #[command(after_help = "Example:\n  cupass contract audit 0193...")]
+    Audit {
+        /// Contract id.
+        id: String,
+    },
+}
+
+/// `cupass contract propose`
+#[derive(Args, Debug)]
+pub struct ProposeArgs {
+    /// Signer (the producer).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The `propose_contract` body as JSON (instead of the flags).
+    pub file: Option<PathBuf>,
+    /// The customer: key id or key / .pub file.
+    #[arg(long, required_unless_present = "file")]
+    pub customer: Option<String>,
+    /// Material specification text.
+    #[arg(long, default_value = "copper per contract")]
+    pub description: String,
+    /// Deliverable node kind (repeat): refined, rod, foil, strip, wire, product, ...
+    #[arg(long = "kind")]
+    pub kinds: Vec<String>,
+    /// Minimum Cu ppm of every delivery.
+    #[arg(long, default_value_t = 0)]
+    pub min_cu_ppm: u32,
+    /// Period start (Unix ms or YYYY-MM-DD).
+    #[arg(long, required_unless_present = "file")]
+    pub start: Option<String>,
+    /// Period end, exclusive (Unix ms or YYYY-MM-DD).
+    #[arg(long, required_unless_present = "file")]
+    pub end: Option<String>,
+    /// Minimum eligible take-back share of delivered mass, ppm.
+    #[arg(long, default_value_t = 0)]
+    pub take_back_share_ppm: u32,
+    /// Eligible grade CODE=DIFFERENTIAL_PER_TONNE_MINOR (repeat).
+    #[arg(long = "grade")]
+    pub grades: Vec<String>,
+    /// ISO 4217 currency.
+    #[arg(long, default_value = "CNY")]
+    pub currency: String,
+    /// Guaranteed minimum recycled share of deliveries, ppm.
+    #[arg(long, default_value_t = 0)]
+    pub min_recycled_share_ppm: u32,
+    /// Use this id instead of a fresh UUID v7.
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+/// `cupass log ...`
+#[derive(Subcommand, Debug)]
+pub enum LogCmd {
+    /// Show the latest signed checkpoint (and check its signature when the log key is known).
+    #[command(
+        after_help = "Example:\n  cupass log checkpoint\n  cupass --node http://127.0.0.1:8080 log checkpoint --log-key log.pub"
+    )]
+    Checkpoint {
+        /// Log verifier key (default DIR/log.pub in local mode).
+        #[arg(long)]
+        log_key: Option<String>,
+    },
+    /// Inclusion and consistency proofs, verified on receipt.
+    #[command(subcommand)]
+    Proof(ProofCmd),
+    /// Show one entry: signer and decoded event.
+    #[command(after_help = "Example:\n  cupass log entry 42")]
+    Entry {
+        /// Entry index.
+        index: u64,
+    },
+    /// Full replay: every signature (batch, both cores), the tree against the signed
+    /// checkpoint, every rule. Names the first failing entry.
+    #[command(after_help = "Examples:\n  cupass log verify\n  \
+        cupass --node http://127.0.0.1:8080 log verify --log-key log.pub\n\n\
+        In local mode the entries are read straight from the sled store (no open-time\n\
+        check), so a tampered store gets a report naming the first failing entry.\n\
+        In node mode the checkpoint, hash tiles and entry bundles are fetched and checked.")]
+    Verify {
+        /// Log verifier key (default DIR/log.pub in local mode; required with --node).
+        #[arg(long)]
+        log_key: Option<String>,
+    },
+}
+
+/// `cupass log proof ...`
+#[derive(Subcommand, Debug)]
+pub enum ProofCmd {
+    /// Prove an entry is in the tree.
+    #[command(
+        after_help = "Example:\n  cupass log proof inclusion --index 42\n  cupass log proof inclusion --index 42 --tree-size 100"
+    )]
+    Inclusion {
+        /// Entry index.
+        #[arg(long)]
+        index: u64,
+        /// Tree size (default the current size).
+        #[arg(long)]
+        tree_size: Option<u64>,
+        /// Log verifier key (default DIR/log.pub in local mode).
+        #[arg(long)]
+        log_key: Option<String>,
+    },
+    /// Prove an older tree is a prefix of a newer one.
+    #[command(
+        after_help = "Example:\n  cupass log proof consistency --old 100\n  cupass log proof consistency --old 100 --new 250"
+    )]
+    Consistency {
+        /// Older tree size.
+        #[arg(long)]
+        old: u64,
+        /// Newer tree size (default the current size).
+        #[arg(long)]
+        new: Option<u64>,
+    },
+}
+
+/// `cupass submit`
+#[derive(Args, Debug)]
+pub struct SubmitArgs {
+    /// Signer.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The event JSON file.
+    pub file: PathBuf,
+}
+
+/// `cupass demo`
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Output directory (wiped first). Default DIR/demo.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Number of product passports: a multiple of 20, at most 480 (the scenario needs at least 200).
+    #[arg(long, default_value_t = 240)]
+    pub passports: u32,
+}

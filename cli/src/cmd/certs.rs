@@ -1,0 +1,622 @@
+//! Certificates and contracts: `scheme`, `cert`, `verify`, `contract`.
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use ledger::Entry;
+use node::bundle::{EvidenceBundle, Verdict, verify_bundle};
+use passport_schema::{
+    CertificateIssue, CertificateRevocation, CompositionLimit, ContractAcceptance,
+    ContractProposal, EventBody, GradeTerm, MaterialSpec, NodeKind, RuleSetRef, Scheme, SchemeRef,
+    TakeBackTerms, decode_canonical,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::args::{CertCmd, ContractCmd, ProposeArgs, SchemeCmd, VerifyArgs};
+use crate::backend::View;
+use crate::error::{CliError, EXIT_INVALID, Result};
+use crate::keys::{parse_kid, parse_log_key};
+use crate::output::{Report, Style, Table, fields, grams, indices, jstr, ju64, pct};
+use crate::util::{fmt_time, parse_enum, parse_id, parse_time, parse_versioned, read_json};
+use crate::{Ctx, submitted};
+
+fn parse_limit(s: &str) -> Result<CompositionLimit> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let [el, min, max] = parts.as_slice() else {
+        return Err(CliError::usage(format!(
+            "--limit {s:?}: expected ELEMENT:MIN_PPM:MAX_PPM (a bound may be empty)"
+        )));
+    };
+    let num = |x: &str| -> Result<Option<u32>> {
+        if x.is_empty() {
+            Ok(None)
+        } else {
+            x.parse()
+                .map(Some)
+                .map_err(|_| CliError::usage(format!("--limit {s:?}: {x:?} is not ppm")))
+        }
+    };
+    Ok(CompositionLimit {
+        element: el.to_string(),
+        min_ppm: num(min)?,
+        max_ppm: num(max)?,
+    })
+}
+
+pub(crate) fn scheme(ctx: &mut Ctx, cmd: SchemeCmd) -> Result<Report> {
+    match cmd {
+        SchemeCmd::Publish {
+            key,
+            file,
+            name,
+            min_recycled_share_ppm,
+            limits,
+            accept,
+            id,
+            version,
+        } => {
+            let s: Scheme = match file {
+                Some(f) => read_json(&f)?,
+                None => Scheme {
+                    id: match id {
+                        Some(i) => parse_id(&i, "--id")?,
+                        None => Uuid::now_v7(),
+                    },
+                    version,
+                    name: name.unwrap_or_default(),
+                    min_recycled_share_ppm,
+                    composition_limits: limits
+                        .iter()
+                        .map(|l| parse_limit(l))
+                        .collect::<Result<_>>()?,
+                    accepted_rule_sets: accept
+                        .iter()
+                        .map(|a| match parse_versioned(a, "--accept-rule-set")? {
+                            (id, Some(version)) => Ok(RuleSetRef { id, version }),
+                            (_, None) => Err(CliError::usage(format!(
+                                "--accept-rule-set {a:?}: give ID@VERSION"
+                            ))),
+                        })
+                        .collect::<Result<_>>()?,
+                },
+            };
+            let (id, version, name) = (s.id, s.version, s.name.clone());
+            let backend = ctx.backend()?;
+            let r = ctx.sign_submit(backend.as_ref(), &key, EventBody::PublishScheme(s))?;
+            Ok(submitted(
+                ctx,
+                "publish_scheme",
+                &r,
+                &[
+                    ("scheme", format!("{id}@{version}")),
+                    ("name", name.clone()),
+                ],
+                json!({"id": id, "version": version, "name": name}),
+            ))
+        }
+    }
+}
+
+pub(crate) fn cert(ctx: &mut Ctx, cmd: CertCmd) -> Result<Report> {
+    match cmd {
+        CertCmd::Issue {
+            key,
+            scheme,
+            subject,
+            claimed_share_ppm,
+            claimed_mass_g,
+            id,
+        } => {
+            let (sid, sver) = parse_versioned(&scheme, "--scheme")?;
+            let subject = parse_id(&subject, "--subject")?;
+            let id = match id {
+                Some(i) => parse_id(&i, "--id")?,
+                None => Uuid::now_v7(),
+            };
+            let backend = ctx.backend()?;
+            let version = match sver {
+                Some(v) => v,
+                None => backend.scheme(&sid, None)?.version,
+            };
+            let (share, mass) = match (claimed_share_ppm, claimed_mass_g) {
+                (Some(s), Some(m)) => (s, m),
+                (s, m) => {
+                    let lot = backend.view(View::Lot, &subject)?;
+                    (
+                        s.unwrap_or_else(|| {
+                            ju64(&lot, &["recycled", "total_ppm"])
+                                .and_then(|x| u32::try_from(x).ok())
+                                .unwrap_or(0)
+                        }),
+                        m.unwrap_or_else(|| ju64(&lot, &["mass_g"]).unwrap_or(0)),
+                    )
+                }
+            };
+            let body = EventBody::IssueCertificate(CertificateIssue {
+                id,
+                scheme: SchemeRef { id: sid, version },
+                subject,
+                claimed_recycled_share_ppm: share,
+                claimed_mass_g: mass,
+            });
+            let r = ctx.sign_submit(backend.as_ref(), &key, body)?;
+            Ok(submitted(
+                ctx,
+                "issue_certificate",
+                &r,
+                &[
+                    ("certificate", id.to_string()),
+                    ("subject", subject.to_string()),
+                    ("claimed share", pct(u64::from(share))),
+                    ("claimed mass", grams(mass)),
+                ],
+                json!({"id": id, "subject": subject, "scheme": {"id": sid, "version": version},
+                       "claimed_recycled_share_ppm": share, "claimed_mass_g": mass}),
+            ))
+        }
+        CertCmd::Revoke { key, id, reason } => {
+            let id = parse_id(&id, "certificate id")?;
+            let backend = ctx.backend()?;
+            let r = ctx.sign_submit(
+                backend.as_ref(),
+                &key,
+                EventBody::RevokeCertificate(CertificateRevocation {
+                    certificate: id,
+                    reason,
+                }),
+            )?;
+            Ok(submitted(
+                ctx,
+                "revoke_certificate",
+                &r,
+                &[("certificate", id.to_string())],
+                json!({"certificate": id}),
+            ))
+        }
+        CertCmd::Status { id } => {
+            let id = parse_id(&id, "certificate id")?;
+            let v = ctx.backend()?.view(View::Certificate, &id)?;
+            Ok(Report::new(v.clone(), render_certificate(&ctx.style, &v)))
+        }
+        CertCmd::Bundle { id, out } => {
+            let id = parse_id(&id, "certificate id")?;
+            if out.is_none() && !ctx.json {
+                return Err(CliError::usage(
+                    "give -o FILE.cupass (or --json for a readable dump)",
+                ));
+            }
+            let bytes = ctx.backend()?.bundle(&id)?;
+            let bundle = EvidenceBundle::from_cbor(&bytes)?;
+            if let Some(path) = &out {
+                std::fs::write(path, &bytes).map_err(|e| {
+                    CliError::failed(format!("cannot write {}: {e}", path.display()))
+                })?;
+            }
+            let j = bundle_json(&bundle);
+            let text = format!(
+                "{} evidence bundle for certificate {id}\n{}",
+                ctx.style.mark(true),
+                fields(&[
+                    ("entries", bundle.entries.len().to_string()),
+                    (
+                        "checkpoint",
+                        bundle
+                            .checkpoint
+                            .lines()
+                            .take(2)
+                            .collect::<Vec<_>>()
+                            .join(" size ")
+                    ),
+                    ("bytes", bytes.len().to_string()),
+                    (
+                        "file",
+                        out.as_ref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_else(|| "-".into())
+                    ),
+                    (
+                        "verify with",
+                        format!(
+                            "cupass verify {} --log-key LOG_KEY",
+                            out.as_ref()
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_else(|| "FILE".into())
+                        )
+                    ),
+                ])
+            );
+            Ok(Report::new(j, text))
+        }
+    }
+}
+
+/// The readable dump of a bundle: entries in base64 with their decoded events.
+pub(crate) fn bundle_json(b: &EvidenceBundle) -> Value {
+    let entries: Vec<Value> = b
+        .entries
+        .iter()
+        .map(|e| {
+            let decoded = Entry::from_bytes(&e.entry).ok().map(|en| {
+                let ev = decode_canonical(en.payload())
+                    .ok()
+                    .and_then(|x| serde_json::to_value(x).ok());
+                json!({"signer": hex::encode(en.kid()), "event": ev})
+            });
+            json!({
+                "index": e.index,
+                "entry": STANDARD.encode(&e.entry),
+                "proof": e.proof.iter().map(|h| STANDARD.encode(h)).collect::<Vec<_>>(),
+                "decoded": decoded,
+            })
+        })
+        .collect();
+    json!({
+        "format": b.format,
+        "log_key": b.log_key,
+        "checkpoint": b.checkpoint,
+        "subject": b.subject,
+        "entries": entries,
+    })
+}
+
+fn render_certificate(s: &Style, v: &Value) -> String {
+    let active = jstr(v, &["status"]) == "active";
+    let all = v
+        .get("all_criteria_hold")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mut out = format!(
+        "{} certificate {} is {} ({}, entry {})\n",
+        s.mark(active && all),
+        jstr(v, &["id"]),
+        if active {
+            s.good("active")
+        } else {
+            s.bad(&jstr(v, &["status"]))
+        },
+        if all {
+            "every criterion holds now"
+        } else {
+            "NOT every criterion holds now"
+        },
+        jstr(v, &["status_index"]),
+    );
+    out.push_str(&fields(&[
+        (
+            "scheme",
+            format!(
+                "{} ({}@{})",
+                jstr(v, &["scheme_name"]),
+                jstr(v, &["scheme", "id"]),
+                jstr(v, &["scheme", "version"])
+            ),
+        ),
+        ("subject", jstr(v, &["subject"])),
+        (
+            "claimed share",
+            pct(ju64(v, &["claimed_recycled_share_ppm"]).unwrap_or(0)),
+        ),
+        (
+            "derived share",
+            pct(ju64(v, &["derived_recycled_share_ppm"]).unwrap_or(0)),
+        ),
+        (
+            "claimed mass",
+            grams(ju64(v, &["claimed_mass_g"]).unwrap_or(0)),
+        ),
+        ("issuer", jstr(v, &["issuer"])),
+        ("issued", format!("entry {}", jstr(v, &["issued_index"]))),
+    ]));
+    if let Some(r) = v.get("revocation").filter(|r| !r.is_null()) {
+        out.push_str(&fields(&[(
+            "revoked",
+            format!("entry {}: {}", jstr(r, &["index"]), jstr(r, &["reason"])),
+        )]));
+    }
+    out.push('\n');
+    let mut t = Table::new(&["criterion", "result", "detail", "evidence"]);
+    for c in v
+        .get("criteria")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let ok = c.get("pass").and_then(Value::as_bool).unwrap_or(false);
+        t.row(vec![
+            jstr(c, &["criterion"]),
+            s.pass_fail(ok),
+            jstr(c, &["detail"]),
+            indices(c.get("evidence")),
+        ]);
+    }
+    out.push_str(&t.render());
+    out
+}
+
+/// The text form of a bundle verdict.
+pub(crate) fn render_verdict(s: &Style, v: &Verdict) -> String {
+    let mut out = String::new();
+    let mut t = Table::new(&["", "part", "detail"]);
+    for c in &v.checks {
+        let part = serde_json::to_value(c.part)
+            .ok()
+            .and_then(|p| p.as_str().map(String::from))
+            .unwrap_or_default();
+        t.row(vec![s.mark(c.ok), part, c.detail.clone()]);
+    }
+    out.push_str(&t.render());
+    let subject = v
+        .subject
+        .map(|u| u.to_string())
+        .unwrap_or_else(|| "?".into());
+    if v.valid {
+        out.push_str(&format!(
+            "{} VALID: {subject} at tree size {}{}\n",
+            s.good("✓"),
+            v.tree_size.unwrap_or(0),
+            v.recycled_share_ppm
+                .map(|p| format!(", derived recycled share {}", pct(u64::from(p))))
+                .unwrap_or_default()
+        ));
+    } else if let Some(f) = v.failure() {
+        let part = serde_json::to_value(f.part)
+            .ok()
+            .and_then(|p| p.as_str().map(String::from))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{} INVALID: {part} check failed: {}\n",
+            s.bad("✗"),
+            f.detail
+        ));
+    }
+    out
+}
+
+pub(crate) fn verify(ctx: &mut Ctx, a: VerifyArgs) -> Result<Report> {
+    let key = parse_log_key(&a.log_key)?;
+    let bytes = std::fs::read(&a.file)
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", a.file.display())))?;
+    let verdict = verify_bundle(&bytes, &key);
+    let json = serde_json::to_value(&verdict)
+        .map_err(|e| CliError::failed(format!("encoding verdict: {e}")))?;
+    Ok(Report {
+        json,
+        text: render_verdict(&ctx.style, &verdict),
+        exit: if verdict.valid { 0 } else { EXIT_INVALID },
+    })
+}
+
+fn proposal_from_flags(a: &ProposeArgs) -> Result<ContractProposal> {
+    let customer = parse_kid(a.customer.as_deref().unwrap_or_default())?;
+    let kinds = if a.kinds.is_empty() {
+        vec![NodeKind::Refined]
+    } else {
+        a.kinds
+            .iter()
+            .map(|k| {
+                parse_enum(
+                    k,
+                    "--kind",
+                    "refined, rod, foil, strip, wire, product, intermediate, scrap",
+                )
+            })
+            .collect::<Result<Vec<NodeKind>>>()?
+    };
+    let grades = a
+        .grades
+        .iter()
+        .map(|g| {
+            let (code, diff) = g.rsplit_once('=').ok_or_else(|| {
+                CliError::usage(format!("--grade {g:?}: expected CODE=DIFFERENTIAL"))
+            })?;
+            Ok(GradeTerm {
+                code: code.to_string(),
+                differential_per_tonne_minor: diff.parse().map_err(|_| {
+                    CliError::usage(format!("--grade {g:?}: {diff:?} is not a whole number"))
+                })?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ContractProposal {
+        id: match &a.id {
+            Some(i) => parse_id(i, "--id")?,
+            None => Uuid::now_v7(),
+        },
+        customer,
+        spec: MaterialSpec {
+            description: a.description.clone(),
+            kinds,
+            min_cu_ppm: a.min_cu_ppm,
+        },
+        start_ms: parse_time(a.start.as_deref().unwrap_or_default())?,
+        end_ms: parse_time(a.end.as_deref().unwrap_or_default())?,
+        take_back: TakeBackTerms {
+            min_share_ppm: a.take_back_share_ppm,
+            grades,
+            currency: a.currency.clone(),
+        },
+        min_recycled_share_ppm: a.min_recycled_share_ppm,
+    })
+}
+
+pub(crate) fn contract(ctx: &mut Ctx, cmd: ContractCmd) -> Result<Report> {
+    match cmd {
+        ContractCmd::Propose(a) => {
+            let p: ContractProposal = match &a.file {
+                Some(f) => read_json(f)?,
+                None => proposal_from_flags(&a)?,
+            };
+            let (id, customer) = (p.id, p.customer);
+            let backend = ctx.backend()?;
+            let r = ctx.sign_submit(backend.as_ref(), &a.key, EventBody::ProposeContract(p))?;
+            Ok(submitted(
+                ctx,
+                "propose_contract",
+                &r,
+                &[
+                    ("contract", id.to_string()),
+                    ("customer", customer.to_hex()),
+                ],
+                json!({"id": id, "customer": customer.to_hex()}),
+            ))
+        }
+        ContractCmd::Accept { key, id } => {
+            let id = parse_id(&id, "contract id")?;
+            let backend = ctx.backend()?;
+            let r = ctx.sign_submit(
+                backend.as_ref(),
+                &key,
+                EventBody::AcceptContract(ContractAcceptance { contract: id }),
+            )?;
+            Ok(submitted(
+                ctx,
+                "accept_contract",
+                &r,
+                &[("contract", id.to_string())],
+                json!({"contract": id}),
+            ))
+        }
+        ContractCmd::Audit { id } => {
+            let id = parse_id(&id, "contract id")?;
+            let v = ctx.backend()?.view(View::ContractAudit, &id)?;
+            Ok(Report::new(v.clone(), render_audit(&ctx.style, &v)))
+        }
+    }
+}
+
+/// The text form of a contract audit.
+pub(crate) fn render_audit(s: &Style, v: &Value) -> String {
+    let all = v
+        .get("all_terms_hold")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let cur = jstr(v, &["currency"]);
+    let mut out = format!(
+        "{} contract {}: {}\n",
+        s.mark(all),
+        jstr(v, &["contract"]),
+        if all {
+            s.good("every term holds")
+        } else {
+            s.bad("a term fails")
+        }
+    );
+    let period = match (
+        v.get("start_ms").and_then(Value::as_i64),
+        v.get("end_ms").and_then(Value::as_i64),
+    ) {
+        (Some(a), Some(b)) => format!("{} to {}", fmt_time(a), fmt_time(b)),
+        _ => "-".into(),
+    };
+    out.push_str(&fields(&[
+        ("producer", jstr(v, &["producer"])),
+        ("customer", jstr(v, &["customer"])),
+        ("period", period),
+        (
+            "proposed / accepted",
+            format!(
+                "entry {} / entry {}",
+                jstr(v, &["proposed_index"]),
+                jstr(v, &["accepted_index"])
+            ),
+        ),
+        ("delivered", grams(ju64(v, &["delivered_g"]).unwrap_or(0))),
+        ("taken back", grams(ju64(v, &["taken_back_g"]).unwrap_or(0))),
+        (
+            "eligible taken back",
+            grams(ju64(v, &["eligible_taken_back_g"]).unwrap_or(0)),
+        ),
+        (
+            "take-back ratio",
+            ju64(v, &["take_back_ratio_ppm"])
+                .map(pct)
+                .unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "settlement value",
+            format!(
+                "{} {cur} (minor units)",
+                jstr(v, &["settlement_value_minor"])
+            ),
+        ),
+    ]));
+    out.push_str("\nterms\n");
+    let mut t = Table::new(&["term", "result", "figures", "evidence"]);
+    for term in v
+        .get("terms")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let ok = term.get("pass").and_then(Value::as_bool).unwrap_or(false);
+        t.row(vec![
+            jstr(term, &["term"]),
+            s.pass_fail(ok),
+            jstr(term, &["detail"]),
+            indices(term.get("evidence")),
+        ]);
+    }
+    out.push_str(&t.render());
+    out.push_str("\ngrade mix\n");
+    let mut g = Table::new(&[
+        "grade",
+        "mass",
+        "eligible",
+        "differential/t",
+        "value",
+        "evidence",
+    ]);
+    for l in v
+        .get("grade_mix")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        g.row(vec![
+            l.get("grade")
+                .and_then(Value::as_str)
+                .unwrap_or("ungraded/off-grade")
+                .to_string(),
+            grams(ju64(l, &["mass_g"]).unwrap_or(0)),
+            if l.get("eligible").and_then(Value::as_bool).unwrap_or(false) {
+                "yes".into()
+            } else {
+                "no".into()
+            },
+            format!("{} {cur}", jstr(l, &["differential_per_tonne_minor"])),
+            format!("{} {cur}", jstr(l, &["value_minor"])),
+            indices(l.get("evidence")),
+        ]);
+    }
+    out.push_str(&g.render());
+    out.push_str("\ndeliveries\n");
+    let mut d = Table::new(&[
+        "entry",
+        "node",
+        "mass",
+        "recycled",
+        "guarantee",
+        "Cu",
+        "spec",
+    ]);
+    for x in v
+        .get("deliveries")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let b = |k: &str| x.get(k).and_then(Value::as_bool).unwrap_or(false);
+        d.row(vec![
+            jstr(x, &["index"]),
+            jstr(x, &["node"]),
+            grams(ju64(x, &["mass_g"]).unwrap_or(0)),
+            pct(ju64(x, &["recycled_share_ppm"]).unwrap_or(0)),
+            s.pass_fail(b("meets_recycled_guarantee")),
+            ju64(x, &["cu_ppm"])
+                .map(|c| format!("{c} ppm"))
+                .unwrap_or_else(|| "-".into()),
+            s.pass_fail(b("meets_spec")),
+        ]);
+    }
+    out.push_str(&d.render());
+    out
+}

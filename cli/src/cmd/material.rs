@@ -1,0 +1,489 @@
+//! Material and passports: `lot`, `process`, `passport`, `transfer`,
+//! `service`, `retire`, and the generic `submit`.
+
+use passport_schema::{
+    EndOfLife, EventBody, InputUse, NodeKind, OutputSpec, PassportIssue, PrimaryLot, Process,
+    ServiceEvent, ServiceKind, Transfer, Transformation,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::args::{
+    LotCmd, PassportCmd, ProcessArgs, RetireArgs, ServiceArgs, SubmitArgs, TransferArgs,
+};
+use crate::backend::View;
+use crate::error::{CliError, Result};
+use crate::keys::parse_kid;
+use crate::output::{Report, Table, fields, grams, jstr, ju64, pct, short};
+use crate::util::{fmt_time, hash_file, parse_composition, parse_enum, parse_id, read_json};
+use crate::{Ctx, submitted};
+
+const KINDS: &str = "intermediate, refined, rod, foil, strip, wire, product, scrap";
+const PROCESSES: &str = "melt, refine, cast, roll, draw, anneal, plate, assemble, disassemble";
+
+fn new_id(id: Option<&str>) -> Result<Uuid> {
+    match id {
+        Some(s) => parse_id(s, "--id"),
+        None => Ok(Uuid::now_v7()),
+    }
+}
+
+pub(crate) fn lot(ctx: &mut Ctx, cmd: LotCmd) -> Result<Report> {
+    match cmd {
+        LotCmd::Register {
+            key,
+            mass_g,
+            origin,
+            supplier,
+            brand,
+            composition,
+            id,
+        } => {
+            let lot = PrimaryLot {
+                id: new_id(id.as_deref())?,
+                mass_g,
+                origin_country: origin,
+                supplier,
+                brand,
+                composition: composition.as_deref().map(parse_composition).transpose()?,
+            };
+            let lot_id = lot.id;
+            let backend = ctx.backend()?;
+            let r = ctx.sign_submit(backend.as_ref(), &key, EventBody::RegisterPrimaryLot(lot))?;
+            Ok(submitted(
+                ctx,
+                "register_primary_lot",
+                &r,
+                &[("lot", lot_id.to_string()), ("mass", grams(mass_g))],
+                json!({"id": lot_id}),
+            ))
+        }
+        LotCmd::Show { id } => {
+            let id = parse_id(&id, "lot id")?;
+            let v = ctx.backend()?.view(View::Lot, &id)?;
+            Ok(Report::new(v.clone(), render_lot(ctx, &v)))
+        }
+    }
+}
+
+/// One history change as a short phrase.
+pub(crate) fn change_text(c: &Value) -> String {
+    match c {
+        Value::String(s) => s.replace('_', " "),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| {
+                let inner = match v {
+                    Value::Object(f) => f
+                        .iter()
+                        .filter(|(_, x)| !x.is_null())
+                        .map(|(fk, fv)| {
+                            let s = match fv {
+                                Value::String(s) if s.len() == 64 => short(s),
+                                Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            };
+                            format!("{fk}={s}")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    other => other.to_string(),
+                };
+                format!("{} {inner}", k.replace('_', " "))
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+fn history_table(items: Option<&Value>) -> String {
+    let mut t = Table::new(&["entry", "time", "signer", "change"]);
+    for h in items.and_then(Value::as_array).into_iter().flatten() {
+        t.row(vec![
+            jstr(h, &["index"]),
+            h.get("occurred_ms")
+                .and_then(Value::as_i64)
+                .map(fmt_time)
+                .unwrap_or_default(),
+            short(&jstr(h, &["signer"])),
+            h.get("change").map(change_text).unwrap_or_default(),
+        ]);
+    }
+    t.render()
+}
+
+fn origin_text(v: &Value) -> String {
+    match v.get("origin_ppm").and_then(Value::as_object) {
+        Some(m) if !m.is_empty() => m
+            .iter()
+            .map(|(c, p)| format!("{c} {}", pct(p.as_u64().unwrap_or(0))))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "-".into(),
+    }
+}
+
+fn composition_text(v: Option<&Value>) -> String {
+    match v
+        .and_then(|c| c.get("elements_ppm"))
+        .and_then(Value::as_object)
+    {
+        Some(m) if !m.is_empty() => m
+            .iter()
+            .map(|(e, p)| format!("{e} {p} ppm"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "-".into(),
+    }
+}
+
+fn recycled_text(v: &Value) -> String {
+    format!(
+        "{} (post-consumer {}, pre-consumer {})",
+        pct(ju64(v, &["recycled", "total_ppm"]).unwrap_or(0)),
+        pct(ju64(v, &["recycled", "post_consumer_ppm"]).unwrap_or(0)),
+        pct(ju64(v, &["recycled", "pre_consumer_ppm"]).unwrap_or(0)),
+    )
+}
+
+fn render_lot(ctx: &Ctx, v: &Value) -> String {
+    let s = &ctx.style;
+    let grade = match v.get("grade") {
+        Some(g) if !g.is_null() => format!(
+            "{} (rule set {}@{}, entry {})",
+            g.get("grade")
+                .and_then(Value::as_str)
+                .unwrap_or("off-grade"),
+            jstr(g, &["rule_set", "id"]),
+            jstr(g, &["rule_set", "version"]),
+            jstr(g, &["index"])
+        ),
+        _ => "-".into(),
+    };
+    let inputs = v
+        .get("inputs")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|i| {
+                    format!(
+                        "{} ({})",
+                        jstr(i, &["node"]),
+                        grams(ju64(i, &["mass_g"]).unwrap_or(0))
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .filter(|x| !x.is_empty())
+        .unwrap_or_else(|| "-".into());
+    let mut out = format!(
+        "{} {}\n",
+        s.bold(&format!("lot {}", jstr(v, &["id"]))),
+        jstr(v, &["kind"])
+    );
+    out.push_str(&fields(&[
+        ("owner", jstr(v, &["owner"])),
+        ("producer", jstr(v, &["producer"])),
+        ("mass", grams(ju64(v, &["mass_g"]).unwrap_or(0))),
+        ("remaining", grams(ju64(v, &["remaining_g"]).unwrap_or(0))),
+        ("recycled", recycled_text(v)),
+        ("primary origin", origin_text(v)),
+        ("composition", composition_text(v.get("composition"))),
+        ("grade", grade),
+        ("inputs", inputs),
+        ("created", format!("entry {}", jstr(v, &["created_index"]))),
+    ]));
+    out.push('\n');
+    out.push_str(&history_table(v.get("history")));
+    out
+}
+
+fn parse_input(s: &str) -> Result<InputUse> {
+    let (id, mass) = s
+        .rsplit_once(':')
+        .ok_or_else(|| CliError::usage(format!("--input {s:?}: expected NODE_ID:MASS_G")))?;
+    Ok(InputUse {
+        node: parse_id(id, "--input node")?,
+        mass_g: mass
+            .parse()
+            .map_err(|_| CliError::usage(format!("--input {s:?}: {mass:?} is not grams")))?,
+    })
+}
+
+fn parse_output(s: &str) -> Result<OutputSpec> {
+    let mut parts = s.splitn(3, ':');
+    let kind = parts.next().unwrap_or_default();
+    let mass = parts.next().ok_or_else(|| {
+        CliError::usage(format!(
+            "--output {s:?}: expected KIND:MASS_G[:COMPOSITION]"
+        ))
+    })?;
+    let kind: NodeKind = parse_enum(kind, "--output kind", KINDS)?;
+    Ok(OutputSpec {
+        id: Uuid::now_v7(),
+        kind,
+        mass_g: mass
+            .parse()
+            .map_err(|_| CliError::usage(format!("--output {s:?}: {mass:?} is not grams")))?,
+        composition: parts.next().map(parse_composition).transpose()?,
+    })
+}
+
+pub(crate) fn process(ctx: &mut Ctx, a: ProcessArgs) -> Result<Report> {
+    let t: Transformation = match &a.file {
+        Some(f) => {
+            if a.process.is_some() || !a.inputs.is_empty() || !a.outputs.is_empty() {
+                return Err(CliError::usage("give a JSON file or the flags, not both"));
+            }
+            read_json(f)?
+        }
+        None => {
+            let process: Process = parse_enum(
+                a.process.as_deref().unwrap_or_default(),
+                "--process",
+                PROCESSES,
+            )?;
+            Transformation {
+                process,
+                inputs: a
+                    .inputs
+                    .iter()
+                    .map(|s| parse_input(s))
+                    .collect::<Result<_>>()?,
+                outputs: a
+                    .outputs
+                    .iter()
+                    .map(|s| parse_output(s))
+                    .collect::<Result<_>>()?,
+                losses_g: a.losses_g,
+                tolerance_g: a.tolerance_g,
+            }
+        }
+    };
+    let outputs: Vec<(Uuid, NodeKind, u64)> =
+        t.outputs.iter().map(|o| (o.id, o.kind, o.mass_g)).collect();
+    let process = t.process;
+    let backend = ctx.backend()?;
+    let r = ctx.sign_submit(backend.as_ref(), &a.key, EventBody::Transform(t))?;
+    let mut rep = submitted(
+        ctx,
+        "transform",
+        &r,
+        &[("process", format!("{process:?}").to_lowercase())],
+        json!({
+            "process": process,
+            "outputs": outputs.iter().map(|(id, k, m)| json!({"id": id, "kind": k, "mass_g": m})).collect::<Vec<_>>(),
+        }),
+    );
+    let mut t = Table::new(&["output id", "kind", "mass"]);
+    for (id, k, m) in &outputs {
+        t.row(vec![
+            id.to_string(),
+            serde_json::to_value(k)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            grams(*m),
+        ]);
+    }
+    rep.text.push_str(&t.render());
+    Ok(rep)
+}
+
+pub(crate) fn passport(ctx: &mut Ctx, cmd: PassportCmd) -> Result<Report> {
+    match cmd {
+        PassportCmd::Issue { key, file } => {
+            let p: PassportIssue = read_json(&file)?;
+            let id = p.product;
+            let backend = ctx.backend()?;
+            let r = ctx.sign_submit(backend.as_ref(), &key, EventBody::IssuePassport(p))?;
+            Ok(submitted(
+                ctx,
+                "issue_passport",
+                &r,
+                &[("passport", id.to_string())],
+                json!({"product": id}),
+            ))
+        }
+        PassportCmd::Show { id } => {
+            let id = parse_id(&id, "passport id")?;
+            let v = ctx.backend()?.view(View::Passport, &id)?;
+            Ok(Report::new(v.clone(), render_passport(ctx, &v)))
+        }
+    }
+}
+
+fn render_passport(ctx: &Ctx, v: &Value) -> String {
+    let s = &ctx.style;
+    let p = v.get("passport").cloned().unwrap_or(Value::Null);
+    let alloy = match p.get("alloy").and_then(Value::as_object) {
+        Some(m) => m
+            .iter()
+            .map(|(k, x)| format!("{} {}", k.to_uppercase(), x.as_str().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join(""),
+        None => "-".into(),
+    };
+    let certs = v
+        .get("certificates")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|c| format!("{} ({})", jstr(c, &["id"]), jstr(c, &["status"])))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .filter(|x| !x.is_empty())
+        .unwrap_or_else(|| "-".into());
+    let mut out = format!(
+        "{} {} {}\n",
+        s.bold(&format!("passport {}", jstr(v, &["id"]))),
+        jstr(&p, &["name"]),
+        s.dim(&format!("[{}]", jstr(v, &["status"]))),
+    );
+    out.push_str(&fields(&[
+        ("model", jstr(&p, &["model"])),
+        (
+            "serial/batch",
+            format!(
+                "{} ({})",
+                jstr(&p, &["serial_or_batch"]),
+                jstr(&p, &["granularity"])
+            ),
+        ),
+        ("GS1 Digital Link", jstr(&p, &["gs1_digital_link"])),
+        ("alloy", alloy),
+        ("composition", composition_text(p.get("composition"))),
+        (
+            "carbon footprint",
+            format!(
+                "{} g CO2e/kg",
+                jstr(&p, &["carbon_footprint_g_co2e_per_kg"])
+            ),
+        ),
+        (
+            "conductivity",
+            match ju64(&p, &["conductivity_centi_iacs"]) {
+                Some(c) => format!("{}.{:02} %IACS", c / 100, c % 100),
+                None => "-".into(),
+            },
+        ),
+        ("manufacturer", jstr(v, &["manufacturer"])),
+        ("owner", jstr(v, &["owner"])),
+        ("mass", grams(ju64(v, &["mass_g"]).unwrap_or(0))),
+        ("recycled", recycled_text(v)),
+        ("primary origin", origin_text(v)),
+        (
+            "end of life",
+            jstr(v, &["end_of_life_index"]).replace('-', "no"),
+        ),
+        ("certificates", certs),
+    ]));
+    out.push_str("\nservice history\n");
+    out.push_str(&history_table(v.get("service_history")));
+    out.push_str("\nownership\n");
+    out.push_str(&history_table(v.get("ownership_history")));
+    out
+}
+
+pub(crate) fn transfer(ctx: &mut Ctx, a: TransferArgs) -> Result<Report> {
+    let node = parse_id(&a.id, "id")?;
+    let to = parse_kid(&a.to)?;
+    let contract = a
+        .contract
+        .as_deref()
+        .map(|c| parse_id(c, "--contract"))
+        .transpose()?;
+    let backend = ctx.backend()?;
+    let r = ctx.sign_submit(
+        backend.as_ref(),
+        &a.key,
+        EventBody::Transfer(Transfer { node, to, contract }),
+    )?;
+    let mut extra = vec![("node", node.to_string()), ("to", to.to_hex())];
+    if let Some(c) = contract {
+        extra.push(("delivery under contract", c.to_string()));
+    }
+    Ok(submitted(
+        ctx,
+        "transfer",
+        &r,
+        &extra,
+        json!({"node": node, "to": to.to_hex(), "contract": contract}),
+    ))
+}
+
+pub(crate) fn service(ctx: &mut Ctx, a: ServiceArgs) -> Result<Report> {
+    let product = parse_id(&a.product, "--product")?;
+    let kind: ServiceKind = parse_enum(
+        &a.kind,
+        "--kind",
+        "install, inspect, repair, refurbish, decommission",
+    )?;
+    let evidence = a
+        .evidence
+        .iter()
+        .map(|p| hash_file(p))
+        .collect::<Result<Vec<_>>>()?;
+    let backend = ctx.backend()?;
+    let r = ctx.sign_submit(
+        backend.as_ref(),
+        &a.key,
+        EventBody::Service(ServiceEvent {
+            product,
+            kind,
+            note: a.note,
+            evidence: evidence.clone(),
+        }),
+    )?;
+    Ok(submitted(
+        ctx,
+        "service",
+        &r,
+        &[
+            ("product", product.to_string()),
+            ("kind", format!("{kind:?}").to_lowercase()),
+        ],
+        json!({"product": product, "service": kind, "evidence": evidence}),
+    ))
+}
+
+pub(crate) fn retire(ctx: &mut Ctx, a: RetireArgs) -> Result<Report> {
+    let product = parse_id(&a.product, "--product")?;
+    let evidence = a
+        .evidence
+        .iter()
+        .map(|p| hash_file(p))
+        .collect::<Result<Vec<_>>>()?;
+    let backend = ctx.backend()?;
+    let r = ctx.sign_submit(
+        backend.as_ref(),
+        &a.key,
+        EventBody::EndOfLife(EndOfLife {
+            product,
+            reason: a.reason,
+            evidence,
+        }),
+    )?;
+    Ok(submitted(
+        ctx,
+        "end_of_life",
+        &r,
+        &[("product", product.to_string())],
+        json!({"product": product}),
+    ))
+}
+
+pub(crate) fn submit(ctx: &mut Ctx, a: SubmitArgs) -> Result<Report> {
+    let text = std::fs::read_to_string(&a.file)
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", a.file.display())))?;
+    let event = passport_schema::from_json(&text)
+        .map_err(|e| CliError::input(format!("{}: {e}", a.file.display())))?;
+    let kind = event.kind().name();
+    let signer = ctx.signer(&a.key)?;
+    let bytes = node::sign_event(&signer, &event)?;
+    let r = ctx.backend()?.submit(&bytes)?;
+    Ok(submitted(ctx, kind, &r, &[], json!({})))
+}

@@ -1,0 +1,197 @@
+//! Analyser readings: the CSV a handheld XRF/LIBS gun exports, averaged
+//! per element with integer arithmetic.
+//!
+//! Format: a header row, then one row per measured spot. An optional
+//! `spot` column (any position, any text) labels the spot; every other
+//! column is an element symbol (`Cu`, `Sn`, ...). Values are mass percent
+//! ([`Unit::Percent`], at most 4 decimals = 1 ppm) or ppm by mass
+//! ([`Unit::Ppm`], at most 3 decimals). Anything else — a blank, `<LOD`,
+//! `ND`, a negative number, a duplicate or unknown column — is refused with
+//! its row and column: a missing reading cannot prove a limit holds.
+
+use std::collections::BTreeMap;
+
+use passport_schema::Reading;
+use serde::Serialize;
+
+use crate::error::{CliError, Result};
+
+/// Unit of the CSV values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Mass percent (99.52 = 995,200 ppm).
+    Percent,
+    /// Parts per million by mass.
+    Ppm,
+}
+
+impl Unit {
+    /// Parses `percent` / `%` / `wt%` or `ppm`.
+    pub fn parse(s: &str) -> Result<Unit> {
+        match s.to_ascii_lowercase().as_str() {
+            "percent" | "%" | "wt%" | "pct" => Ok(Unit::Percent),
+            "ppm" => Ok(Unit::Ppm),
+            _ => Err(CliError::usage(format!("--unit {s:?}: use percent or ppm"))),
+        }
+    }
+
+    /// (milli-ppm per unit, most decimals allowed, largest value)
+    fn scale(self) -> (u64, usize, u64) {
+        match self {
+            Unit::Percent => (10_000_000, 4, 100),
+            Unit::Ppm => (1_000, 3, 1_000_000),
+        }
+    }
+}
+
+/// Averaged readings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Averaged {
+    /// The unit the file was read in.
+    pub unit: Unit,
+    /// Number of spots (rows).
+    pub spots: u16,
+    /// Element columns, in file order.
+    pub elements: Vec<String>,
+    /// Mean ppm per element (rounded half up).
+    pub mean_ppm: BTreeMap<String, u32>,
+}
+
+impl Averaged {
+    /// As the `readings` of a grading event.
+    pub fn readings(&self) -> BTreeMap<String, Reading> {
+        self.mean_ppm
+            .iter()
+            .map(|(e, p)| {
+                (
+                    e.clone(),
+                    Reading {
+                        ppm: *p,
+                        spots: self.spots,
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+fn is_element(s: &str) -> bool {
+    let b = s.as_bytes();
+    match b {
+        [a] => a.is_ascii_uppercase(),
+        [a, c] => a.is_ascii_uppercase() && c.is_ascii_lowercase(),
+        _ => false,
+    }
+}
+
+/// A decimal number as milli-ppm, exactly.
+fn parse_value(cell: &str, unit: Unit) -> std::result::Result<u64, String> {
+    let (scale, max_dec, max) = unit.scale();
+    if cell.is_empty() {
+        return Err("empty cell".into());
+    }
+    let (int, frac) = match cell.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (cell, ""),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) || (cell.contains('.') && frac.is_empty()) {
+        return Err(format!("{cell:?} is not a non-negative decimal number"));
+    }
+    if frac.len() > max_dec {
+        return Err(format!(
+            "{cell:?} has more than {max_dec} decimals (finer than 1 ppm)"
+        ));
+    }
+    let int: u64 = int.parse().map_err(|_| format!("{cell:?} is too large"))?;
+    if int > max {
+        return Err(format!("{cell:?} exceeds {max}"));
+    }
+    let mut f: u64 = 0;
+    let mut unit_scale = scale;
+    for b in frac.bytes() {
+        unit_scale /= 10;
+        f += u64::from(b - b'0') * unit_scale;
+    }
+    let v = int * scale + f;
+    if v > max * scale {
+        return Err(format!("{cell:?} exceeds {max}"));
+    }
+    Ok(v)
+}
+
+/// Parses and averages a readings CSV; `source` names the file in errors.
+pub fn parse(text: &str, source: &str, unit: Unit) -> Result<Averaged> {
+    let bad = |m: String| CliError::input(format!("{source}: {m}"));
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers = rdr
+        .headers()
+        .map_err(|e| bad(format!("cannot read the header row: {e}")))?
+        .clone();
+    let mut spot_col = None;
+    let mut cols: Vec<(usize, String)> = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        let col = i + 1;
+        if h.eq_ignore_ascii_case("spot") {
+            if spot_col.is_some() {
+                return Err(bad(format!("column {col}: a second `spot` column")));
+            }
+            spot_col = Some(i);
+        } else if is_element(h) {
+            if cols.iter().any(|(_, e)| e == h) {
+                return Err(bad(format!("column {col} ({h}): element appears twice")));
+            }
+            cols.push((i, h.to_string()));
+        } else {
+            return Err(bad(format!(
+                "column {col} ({h:?}) is neither `spot` nor an element symbol such as Cu or Sn"
+            )));
+        }
+    }
+    if cols.is_empty() {
+        return Err(bad("the header names no element columns".into()));
+    }
+    let mut sums: Vec<u128> = vec![0; cols.len()];
+    let mut n: u64 = 0;
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| bad(format!("{e}")))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let spot = spot_col
+            .and_then(|i| rec.get(i))
+            .map(|s| format!(" (spot {s})"))
+            .unwrap_or_default();
+        for (k, (i, el)) in cols.iter().enumerate() {
+            let cell = rec.get(*i).unwrap_or_default();
+            let v = parse_value(cell, unit)
+                .map_err(|m| bad(format!("row {line}{spot}, column {} ({el}): {m}", i + 1)))?;
+            if let Some(s) = sums.get_mut(k) {
+                *s += u128::from(v);
+            }
+        }
+        n += 1;
+    }
+    if n == 0 {
+        return Err(bad(
+            "no readings: the file has a header but no spot rows".into()
+        ));
+    }
+    let spots = u16::try_from(n).map_err(|_| bad(format!("{n} spots is too many")))?;
+    let mut mean_ppm = BTreeMap::new();
+    for ((_, el), sum) in cols.iter().zip(&sums) {
+        let d = u128::from(n) * 1000;
+        let mean = (sum + d / 2) / d;
+        let mean = u32::try_from(mean).unwrap_or(u32::MAX);
+        mean_ppm.insert(el.clone(), mean);
+    }
+    Ok(Averaged {
+        unit,
+        spots,
+        elements: cols.into_iter().map(|(_, e)| e).collect(),
+        mean_ppm,
+    })
+}

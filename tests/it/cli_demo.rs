@@ -1,0 +1,56 @@
+//! `cupass demo` end to end, then its outputs through the binary.
+
+use crate::cli_support::*;
+
+#[test]
+fn demo_end_to_end() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("demo");
+    let o = cupass(&["--json", "demo", "--out", &s(&out), "--passports", "200"]).ok();
+    let j = o.json();
+    assert_eq!(j["passports"], 200);
+    assert_eq!(j["counts"]["issue_passport"], 200);
+    assert!(j["counts"]["service"].as_u64().unwrap() >= 400);
+    assert_eq!(j["counts"]["issue_certificate"], 1);
+    assert_eq!(j["verdict"]["valid"], true);
+    assert_eq!(
+        j["refused_certificate"]["error"],
+        "certificate_criterion_failed"
+    );
+    assert!(
+        j["refused_certificate"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("off-grade")
+    );
+    assert_eq!(j["contract_audit"]["all_terms_hold"], true);
+    assert!(j["recycled_share_ppm"].as_u64().unwrap() >= 300_000);
+    let grades = j["grades"].as_object().unwrap();
+    assert!(grades.values().any(|g| g.is_null()), "one lot is off-grade");
+    assert!(std::fs::read_dir(out.join("readings")).unwrap().count() >= 7);
+
+    // The files it names work with the binary, offline.
+    let bundle = s(&out.join("certificate.cupass"));
+    let key = s(&out.join("ledger/log.pub"));
+    let v = cupass_process(&["verify", &bundle, "--log-key", &key]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    assert!(v.stdout.contains("VALID"));
+    // The whole log replays.
+    let ledger = s(&out.join("ledger"));
+    let lv = cupass(&["--dir", &ledger, "--json", "log", "verify"])
+        .ok()
+        .json();
+    assert_eq!(lv["valid"], true);
+    assert_eq!(lv["entries"], j["entries"]);
+    // The human report says what was recorded and where the files are.
+    let o = cupass(&["demo", "--out", &s(&out), "--passports", "200"]).ok();
+    for want in [
+        "What was recorded",
+        "REFUSED",
+        "Circular performance contract",
+        "VALID",
+        "Files",
+    ] {
+        assert!(o.stdout.contains(want), "missing {want:?}");
+    }
+}
