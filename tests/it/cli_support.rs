@@ -1,7 +1,7 @@
 //! Helpers for the CLI tests: run `cupass` in-process or as a binary, start a node.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -51,29 +51,9 @@ pub fn cupass(args: &[&str]) -> Out {
     }
 }
 
-/// The `cupass` binary: `target/<profile>/cupass`, next to this test
-/// executable's directory. `cargo test --workspace` builds it; under
-/// `cargo test -p cupass-tests` it may be missing or stale, so it is
-/// (re)built once with cargo (a no-op when up to date).
+/// The `cupass` binary, built on first use.
 pub fn cupass_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-        let bin = profile_dir.join(format!("cupass{}", std::env::consts::EXE_SUFFIX));
-        {
-            let mut cmd = std::process::Command::new(env!("CARGO"));
-            cmd.args(["build", "-p", "cli", "--bin", "cupass", "--target-dir"])
-                .arg(profile_dir.parent().unwrap());
-            if profile_dir.file_name().is_some_and(|n| n == "release") {
-                cmd.arg("--release");
-            }
-            let st = cmd.arg("--quiet").status().unwrap();
-            assert!(st.success(), "building the cupass binary failed");
-        }
-        bin
-    })
-    .clone()
+    cupass_tests::workspace_bin("cli", "cupass")
 }
 
 /// Runs the binary.

@@ -530,3 +530,52 @@ async fn graceful_shutdown_commits_and_answers_the_batch_in_flight() {
         "no submission was answered before shutdown"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_refuses_a_tampered_store_with_a_clear_message() {
+    let mut n = TestNode::start().await;
+    let r = n.register(2, "Tongling Refinery", &[Role::Refiner]).await;
+    for _ in 0..20 {
+        n.ok(&r, primary(T, "CN")).await;
+    }
+    n.shutdown().await;
+    let store = node::DataDir(n.dir.path().to_path_buf()).store();
+    // Change one byte of entry chunk 1 (entries 16..32) on disk.
+    let dir = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let db = loop {
+            match sled::open(&dir) {
+                Ok(db) => break db,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        let key = ledger::store::chunk_key(1);
+        let mut v = db.get(&key).unwrap().unwrap().to_vec();
+        v[40] ^= 0x01;
+        db.insert(key, v).unwrap();
+        db.flush().unwrap();
+    })
+    .await
+    .unwrap();
+    let dir = n.dir.path().to_path_buf();
+    let err = tokio::task::spawn_blocking(move || {
+        node::open(
+            &dir,
+            &node::Config::default(),
+            node::keyfile::Permissions::Strict,
+        )
+    })
+    .await
+    .unwrap()
+    .err()
+    .expect("a tampered store must not open");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("refusing to serve") && msg.contains("entry 16"),
+        "{msg}"
+    );
+}

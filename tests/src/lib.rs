@@ -3,6 +3,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
 
 use ed25519_dalek::SigningKey;
 use ledger::{NoteSigner, cose::Entry};
@@ -45,4 +46,28 @@ macro_rules! assert_err {
             Ok(_) => panic!("expected {}, got Ok", stringify!($pat)),
         }
     };
+}
+
+/// A binary of this workspace, `target/<profile>/<bin>`, next to the running
+/// test executable's directory. `cargo test` does not build other packages'
+/// binaries, so it is (re)built once per process with cargo (a no-op when up
+/// to date), in the same profile as the tests.
+pub fn workspace_bin(package: &str, bin: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let path = profile_dir.join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+    let mut built = BUILT.get_or_init(|| Mutex::new(Vec::new())).lock().unwrap();
+    if !built.iter().any(|b| b == bin) {
+        let mut cmd = std::process::Command::new(env!("CARGO"));
+        cmd.args(["build", "-p", package, "--bin", bin, "--target-dir"])
+            .arg(profile_dir.parent().unwrap());
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let st = cmd.arg("--quiet").status().unwrap();
+        assert!(st.success(), "building the {bin} binary failed");
+        built.push(bin.to_string());
+    }
+    path
 }
