@@ -20,25 +20,9 @@ fn build(dir: &std::path::Path) {
     log.into_store().close().unwrap();
 }
 
-/// Flips one bit of the value at `key` directly in sled, as an attacker with the disk would.
+/// Flips one bit of the value at `key` directly in sled.
 fn flip(dir: &std::path::Path, key: &[u8], byte: usize) {
-    // sled drops its lock from background threads; wait for it like SledStore::open does.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let db = loop {
-        match sled::open(dir) {
-            Ok(db) => break db,
-            Err(e) if std::time::Instant::now() < deadline => {
-                assert!(e.to_string().contains("could not acquire lock"), "{e}");
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            Err(e) => panic!("{e}"),
-        }
-    };
-    let mut v = db.get(key).unwrap().expect("key present").to_vec();
-    let i = byte % v.len();
-    v[i] ^= 0x40;
-    db.insert(key, v).unwrap();
-    db.flush().unwrap();
+    cupass_tests::tamper_sled(dir, key, byte, 0x40);
 }
 
 fn open(dir: &std::path::Path, check: OpenCheck) -> ledger::Result<Log<SledStore>> {

@@ -82,18 +82,22 @@ impl TestNode {
         n
     }
 
+    /// Opens the (stopped) node's ledger in-process, with the full check.
+    pub async fn open_ledger(&self) -> node::Result<node::PassportLedger<ledger::SledStore>> {
+        let path = self.path();
+        tokio::task::spawn_blocking(move || {
+            node::open(&path, &Config::default(), Permissions::Strict)
+        })
+        .await
+        .unwrap()
+    }
+
     fn path(&self) -> PathBuf {
         self.dir.path().to_path_buf()
     }
 
     async fn serve(&mut self) {
-        let path = self.path();
-        let ledger = tokio::task::spawn_blocking(move || {
-            node::open(&path, &Config::default(), Permissions::Strict)
-        })
-        .await
-        .unwrap()
-        .unwrap();
+        let ledger = self.open_ledger().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         self.url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();

@@ -309,17 +309,7 @@ async fn concurrent_submissions_and_double_spends() {
     // And from scratch: stop the node and reopen with the full check.
     let mut n = Arc::try_unwrap(n).ok().expect("no other handles");
     n.shutdown().await;
-    let dir = n.dir.path().to_path_buf();
-    let ledger = tokio::task::spawn_blocking(move || {
-        node::open(
-            &dir,
-            &node::Config::default(),
-            node::keyfile::Permissions::Strict,
-        )
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let ledger = n.open_ledger().await.unwrap();
     assert_eq!(ledger.log().size().unwrap(), end);
     ledger.log().verify_store().unwrap();
 }
@@ -510,17 +500,7 @@ async fn graceful_shutdown_commits_and_answers_the_batch_in_flight() {
             acknowledged.push(a);
         }
     }
-    let dir = n.dir.path().to_path_buf();
-    let ledger = tokio::task::spawn_blocking(move || {
-        node::open(
-            &dir,
-            &node::Config::default(),
-            node::keyfile::Permissions::Strict,
-        )
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let ledger = n.open_ledger().await.unwrap();
     // Every acknowledged entry is there, at its index, byte for byte.
     for (index, bytes) in &acknowledged {
         assert_eq!(&ledger.log().entry(*index).unwrap(), bytes);
@@ -541,38 +521,16 @@ async fn node_refuses_a_tampered_store_with_a_clear_message() {
     n.shutdown().await;
     let store = node::DataDir(n.dir.path().to_path_buf()).store();
     // Change one byte of entry chunk 1 (entries 16..32) on disk.
-    let dir = store.clone();
     tokio::task::spawn_blocking(move || {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        let db = loop {
-            match sled::open(&dir) {
-                Ok(db) => break db,
-                Err(_) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Err(e) => panic!("{e}"),
-            }
-        };
-        let key = ledger::store::chunk_key(1);
-        let mut v = db.get(&key).unwrap().unwrap().to_vec();
-        v[40] ^= 0x01;
-        db.insert(key, v).unwrap();
-        db.flush().unwrap();
+        cupass_tests::tamper_sled(&store, &ledger::store::chunk_key(1), 40, 0x01)
     })
     .await
     .unwrap();
-    let dir = n.dir.path().to_path_buf();
-    let err = tokio::task::spawn_blocking(move || {
-        node::open(
-            &dir,
-            &node::Config::default(),
-            node::keyfile::Permissions::Strict,
-        )
-    })
-    .await
-    .unwrap()
-    .err()
-    .expect("a tampered store must not open");
+    let err = n
+        .open_ledger()
+        .await
+        .err()
+        .expect("a tampered store must not open");
     let msg = err.to_string();
     assert!(
         msg.contains("refusing to serve") && msg.contains("entry 16"),

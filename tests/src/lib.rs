@@ -1,6 +1,11 @@
 //! Shared helpers for the cupass integration tests.
 // This crate exists only to serve the tests: a failed helper is a failed test.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
@@ -70,4 +75,26 @@ pub fn workspace_bin(package: &str, bin: &str) -> PathBuf {
         built.push(bin.to_string());
     }
     path
+}
+
+/// Changes one byte (`byte % len`, XOR `mask`) of the value at `key` in a
+/// closed sled store, as an attacker with the disk would.
+pub fn tamper_sled(dir: &std::path::Path, key: &[u8], byte: usize, mask: u8) {
+    // sled drops its lock from background threads; wait for it like SledStore::open does.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let db = loop {
+        match sled::open(dir) {
+            Ok(db) => break db,
+            Err(e) if std::time::Instant::now() < deadline => {
+                assert!(e.to_string().contains("could not acquire lock"), "{e}");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let mut v = db.get(key).unwrap().expect("key present").to_vec();
+    let i = byte % v.len();
+    v[i] ^= mask;
+    db.insert(key, v).unwrap();
+    db.flush().unwrap();
 }
