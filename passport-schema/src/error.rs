@@ -230,11 +230,14 @@ pub enum RuleViolation {
         /// The node.
         node: Uuid,
     },
-    /// outputs + losses differ from inputs by more than the tolerance.
+    /// outputs + losses exceed the consumed inputs (mass created), or fall
+    /// short of them by more than the declared tolerance (unrecorded loss).
     #[error(
-        "mass not conserved: inputs {inputs_g} g, outputs {outputs_g} g + losses {losses_g} g, tolerance {tolerance_g} g"
+        "mass not conserved: {imbalance}: inputs {inputs_g} g, outputs {outputs_g} g + losses {losses_g} g, tolerance {tolerance_g} g"
     )]
     MassNotConserved {
+        /// Which way the balance failed.
+        imbalance: MassImbalance,
         /// Sum of consumed inputs.
         inputs_g: u64,
         /// Sum of outputs.
@@ -375,7 +378,9 @@ pub enum RuleViolation {
         /// Latest published.
         latest: u32,
     },
-    /// Only the original publisher may publish new versions.
+    /// Only the original publisher may publish new versions of a rule set
+    /// or scheme, and only a scheme's publisher may issue certificates
+    /// under it.
     #[error("{what} {id} belongs to publisher {publisher}")]
     NotPublisher {
         /// "rule set" or "scheme".
@@ -459,6 +464,18 @@ pub enum RuleViolation {
         /// Id.
         id: Uuid,
         /// Revocation entry.
+        index: u64,
+    },
+    /// The subject already holds an active certificate under this scheme.
+    #[error(
+        "node {subject} already holds active certificate {certificate} under this scheme (entry {index})"
+    )]
+    AlreadyCertified {
+        /// The subject node.
+        subject: Uuid,
+        /// The active certificate.
+        certificate: Uuid,
+        /// Its issuing entry.
         index: u64,
     },
     /// Only the issuer revokes.
@@ -553,6 +570,24 @@ pub enum RuleViolation {
     },
 }
 
+/// Which way a transformation's mass balance failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MassImbalance {
+    /// outputs + losses exceed the consumed inputs: mass would be created.
+    Excess,
+    /// inputs - outputs - losses exceed the declared tolerance.
+    Deficit,
+}
+
+impl core::fmt::Display for MassImbalance {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            MassImbalance::Excess => "outputs + losses exceed inputs",
+            MassImbalance::Deficit => "inputs exceed outputs + losses by more than the tolerance",
+        })
+    }
+}
+
 impl RuleViolation {
     /// A stable snake_case code for APIs and logs (e.g. `overconsumption`).
     pub fn code(&self) -> &'static str {
@@ -610,6 +645,7 @@ impl RuleViolation {
             RuleViolation::UnknownCertificate { .. } => "unknown_certificate",
             RuleViolation::CertificateAlreadyRevoked { .. } => "certificate_already_revoked",
             RuleViolation::NotCertificateIssuer { .. } => "not_certificate_issuer",
+            RuleViolation::AlreadyCertified { .. } => "already_certified",
             RuleViolation::UnknownContract { .. } => "unknown_contract",
             RuleViolation::NotContractCustomer { .. } => "not_contract_customer",
             RuleViolation::NotContractProducer { .. } => "not_contract_producer",

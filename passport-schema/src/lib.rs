@@ -52,7 +52,7 @@ pub use blend::{Shares, blend};
 pub use bytes::{Bytes32, Kid, kid_of, sha256};
 pub use criteria::{Criterion, CriterionResult};
 pub use encoding::{MAX_PAYLOAD_BYTES, decode_canonical, encode, from_json, to_json};
-pub use error::{Error, RuleViolation};
+pub use error::{Error, MassImbalance, RuleViolation};
 pub use events::*;
 pub use provenance::provenance;
 pub use roles::{Role, allowed_roles};

@@ -314,3 +314,119 @@ async fn kill_dash_nine_loses_nothing_acknowledged() {
     }
     assert!(!acked.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_key_never_appears_in_logs_or_responses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    node::init(
+        &dir,
+        "secret.cupass.example/log",
+        "Operator",
+        "CN",
+        &node::Config::default(),
+    )
+    .unwrap();
+    let data = DataDir(dir.clone());
+    let secret = std::fs::read_to_string(data.log_key()).unwrap();
+    let secret = secret.trim();
+    // The key string and its base64 seed part, either of which would leak the key.
+    let seed_b64 = secret.rsplit('+').next().unwrap().to_string();
+    let mut child = Command::new(cupass_tests::workspace_bin("node", "cupass-node"))
+        .arg("--dir")
+        .arg(&dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Drain stderr on a thread: a full pipe would block the node's logging.
+    let mut stderr = child.stderr.take().unwrap();
+    let drain = std::thread::spawn(move || {
+        let mut logs = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut logs).unwrap();
+        logs
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+    let operator = node::keyfile::read_key_file(&data.operator_key(), Permissions::Strict).unwrap();
+    let mut bodies = Vec::new();
+    let good = node::sign_event(
+        &operator,
+        &Event::new(
+            now_ms(),
+            RegisterActor {
+                name: "A".into(),
+                country: "CN".into(),
+                public_key: Bytes32([7; 32]),
+            },
+        ),
+    )
+    .unwrap();
+    for body in [good.clone(), good, b"garbage".to_vec()] {
+        let r = http
+            .post(format!("{url}/v1/entries"))
+            .header("content-type", "application/cose")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        bodies.push(r.bytes().await.unwrap().to_vec());
+    }
+    for path in [
+        "/checkpoint",
+        "/healthz",
+        "/metrics",
+        "/v1/entries/0/json",
+        "/v1/entries/0",
+        "/v1/entries/1/json",
+        "/v1/proofs/inclusion?index=0",
+        "/v1/proofs/consistency?old=1",
+        "/tile/0/000.p/2",
+        "/tile/entries/000.p/2",
+        "/v1/lots/x",
+        "/nope",
+    ] {
+        bodies.push(
+            http.get(format!("{url}{path}"))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .to_vec(),
+        );
+    }
+    drop(http);
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let mut logs = drain.join().unwrap();
+    std::io::Read::read_to_string(&mut out, &mut logs).unwrap();
+    assert!(child.wait().unwrap().success(), "graceful shutdown exits 0");
+    assert!(
+        logs.contains("/v1/entries"),
+        "the request log is captured: {logs}"
+    );
+    for b in &bodies {
+        let text = String::from_utf8_lossy(b);
+        assert!(
+            !text.contains(secret) && !text.contains(&seed_b64),
+            "a response leaks the log key"
+        );
+    }
+    assert!(
+        !logs.contains(secret) && !logs.contains(&seed_b64),
+        "the logs leak the log key"
+    );
+}

@@ -100,6 +100,13 @@ pub(super) fn issue<S: StateStore>(
             id: e.scheme.id,
             version: e.scheme.version,
         })?;
+    if scheme.publisher != cx.signer {
+        return Err(RuleViolation::NotPublisher {
+            what: "scheme",
+            id: e.scheme.id,
+            publisher: scheme.publisher,
+        });
+    }
     let mut subject = load_node(tx, &e.subject)?;
     let results = criteria::evaluate(
         tx,
@@ -115,6 +122,20 @@ pub(super) fn issue<S: StateStore>(
         });
     }
     claim_id(tx, &e.id, IdKind::Certificate, cx.index)?;
+    // One active certificate per subject and scheme (any version); a
+    // revoked one does not block re-certification.
+    for id in &subject.certificates {
+        let Some(c) = state::certificate(tx, id)? else {
+            continue;
+        };
+        if c.scheme.id == e.scheme.id && c.revoked.is_none() {
+            return Err(RuleViolation::AlreadyCertified {
+                subject: e.subject,
+                certificate: c.id,
+                index: c.issued_index,
+            });
+        }
+    }
     tx.put(
         keys::certificate(&e.id),
         &CertificateRecord {

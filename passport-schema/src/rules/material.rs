@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::validate::{MILLION, composition, country, gs1_digital_link, text};
 use super::{Cx, Tx, active_contract_of_producer, claim_id, load_node, owned_node, put_node};
 use crate::blend::{Shares, blend};
-use crate::error::RuleViolation;
+use crate::error::{MassImbalance, RuleViolation};
 use crate::events::{
     Alloy, EndOfLife, NodeKind, PassportIssue, PrimaryLot, Process, ServiceEvent, Transfer,
     Transformation,
@@ -133,9 +133,19 @@ pub(super) fn transform<S: StateStore>(
             max_g: u64::try_from(max_tol).unwrap_or(u64::MAX),
         });
     }
+    // Mass may vanish within the tolerance (unrecorded loss), never appear:
+    // outputs + losses <= inputs, and inputs - outputs - losses <= tolerance.
     let produced = out_sum + u128::from(e.losses_g);
-    if in_sum.abs_diff(produced) > u128::from(e.tolerance_g) {
+    let imbalance = if produced > in_sum {
+        Some(MassImbalance::Excess)
+    } else if in_sum - produced > u128::from(e.tolerance_g) {
+        Some(MassImbalance::Deficit)
+    } else {
+        None
+    };
+    if let Some(imbalance) = imbalance {
         return Err(RuleViolation::MassNotConserved {
+            imbalance,
             inputs_g: u64::try_from(in_sum).unwrap_or(u64::MAX),
             outputs_g: u64::try_from(out_sum).unwrap_or(u64::MAX),
             losses_g: e.losses_g,

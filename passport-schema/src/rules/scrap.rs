@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::validate::{MILLION, country, element, ppm, text};
+use super::validate::{MILLION, composition, country, element, ppm, text};
 use super::{Cx, Tx, active_contract_of_producer, claim_id, load_node, owned_node, put_node};
 use crate::error::RuleViolation;
 use crate::events::{Composition, Grading, InputUse, NodeKind, RuleSet, ScrapOrigin, ScrapReceipt};
@@ -305,6 +305,11 @@ pub(super) fn grade<S: StateStore>(
             });
         }
     }
+    // The readings become the lot's composition: validate them as one.
+    let measured = Composition {
+        elements_ppm: e.readings.iter().map(|(k, r)| (k.clone(), r.ppm)).collect(),
+    };
+    composition("readings.composition", &measured)?;
     for v in e.visual_ppm.values() {
         ppm("visual_ppm", *v)?;
     }
@@ -320,9 +325,7 @@ pub(super) fn grade<S: StateStore>(
         grade: computed.clone(),
         index: cx.index,
     });
-    n.composition = Some(Composition {
-        elements_ppm: e.readings.iter().map(|(k, r)| (k.clone(), r.ppm)).collect(),
-    });
+    n.composition = Some(measured);
     n.history.push(cx.history(Change::Graded {
         rule_set: e.rule_set,
         grade: computed,

@@ -546,7 +546,41 @@ reject!(
             .output(NodeKind::Intermediate, T + 1)
             .build()
     ),
-    RuleViolation::MassNotConserved { .. }
+    RuleViolation::MassNotConserved {
+        imbalance: MassImbalance::Excess,
+        ..
+    }
+);
+reject!(
+    mass_created_within_tolerance,
+    |w| w.check(
+        &w.r,
+        TransformationBuilder::new(Process::Melt)
+            .input(w.p, T)
+            .output(NodeKind::Intermediate, T + 1_000)
+            .tolerance_g(5_000)
+            .build()
+    ),
+    RuleViolation::MassNotConserved {
+        imbalance: MassImbalance::Excess,
+        ..
+    }
+);
+reject!(
+    losses_push_total_above_inputs,
+    |w| w.check(
+        &w.r,
+        TransformationBuilder::new(Process::Melt)
+            .input(w.p, T)
+            .output(NodeKind::Intermediate, T - 1_000)
+            .losses_g(2_000)
+            .tolerance_g(5_000)
+            .build()
+    ),
+    RuleViolation::MassNotConserved {
+        imbalance: MassImbalance::Excess,
+        ..
+    }
 );
 reject!(
     losses_unrecorded,
@@ -558,8 +592,24 @@ reject!(
             .tolerance_g(5_000)
             .build()
     ),
-    RuleViolation::MassNotConserved { .. }
+    RuleViolation::MassNotConserved {
+        imbalance: MassImbalance::Deficit,
+        ..
+    }
 );
+
+/// An unrecorded shortfall within the tolerance is accepted; the
+/// boundary (exactly the tolerance) is included.
+#[test]
+fn shortfall_within_tolerance_accepted() {
+    let w = W::new();
+    let t = TransformationBuilder::new(Process::Melt)
+        .input(w.p, T)
+        .output(NodeKind::Intermediate, T - 5_000)
+        .tolerance_g(5_000)
+        .build();
+    assert!(w.check(&w.r, t).is_ok());
+}
 reject!(
     tolerance_too_large,
     |w| w.check(
@@ -863,6 +913,20 @@ reject!(
     RuleViolation::UnknownRuleSet { version: 9, .. }
 );
 reject!(
+    readings_sum_above_million,
+    |w| w.check(
+        &w.r,
+        berry(w.fresh, isri_ref(), w.l.now - DAY)
+            .reading("Ni", 10_000, 5)
+            .claim(Some("ISRI:Berry/Candy"))
+            .build()
+    ),
+    RuleViolation::InvalidField {
+        field: "readings.composition",
+        ..
+    }
+);
+reject!(
     wrong_grade,
     |w| w.check(
         &w.r,
@@ -1039,6 +1103,49 @@ reject!(
     },
     RuleViolation::DuplicateId { .. }
 );
+reject!(
+    cert_issued_by_non_publisher,
+    |w| w.check(&w.x2, w.cert_on(w.good, 333_333, w.good_mass)),
+    RuleViolation::NotPublisher { what: "scheme", .. }
+);
+reject!(
+    cert_subject_already_certified,
+    |w| w.check(&w.x, w.cert_on(w.good, 333_333, w.good_mass)),
+    RuleViolation::AlreadyCertified { .. }
+);
+
+/// The refusal names the active certificate; once it is revoked the
+/// subject may be certified again under the same scheme.
+#[test]
+fn cert_after_revocation_allowed() {
+    let mut w = W::new();
+    let r = w.check(&w.x, w.cert_on(w.good, 333_333, w.good_mass));
+    assert!(
+        matches!(
+            r,
+            Err(RuleViolation::AlreadyCertified { subject, certificate, .. })
+                if subject == w.good && certificate == w.cert
+        ),
+        "{r:?}"
+    );
+    w.l.submit(
+        &w.x,
+        CertificateRevocation {
+            certificate: w.cert,
+            reason: "superseded".into(),
+        },
+    )
+    .unwrap();
+    let again = w.cert_on(w.good, 333_333, w.good_mass);
+    w.l.submit(&w.x, again.clone()).unwrap();
+    // The new certificate's provenance still replays offline.
+    let prov = provenance(&w.l.state, &again.id).unwrap();
+    let replayed = w.l.replay(prov).unwrap();
+    assert_eq!(
+        certificate_view(&replayed, &again.id).unwrap(),
+        certificate_view(&w.l.state, &again.id).unwrap()
+    );
+}
 reject!(
     cert_revoke_not_issuer,
     |w| w.check(
