@@ -404,7 +404,7 @@ Example:
 
 The readings CSV is what a handheld XRF/LIBS analyser exports: a header row,
 then one row per measured spot. An optional `spot` column labels the spot;
-every other column is an element symbol (Cu, Sn, Pb, Zn, Fe, Ni, ...):
+the reading columns are element symbols (Cu, Sn, Pb, Zn, Fe, Ni, ...):
 
   spot,Cu,Sn,Pb,Zn,Fe
   1,99.52,0.02,0.01,0.03,0.01
@@ -414,8 +414,17 @@ every other column is an element symbol (Cu, Sn, Pb, Zn, Fe, Ni, ...):
 Values are mass percent by default (--unit percent, at most 4 decimals, i.e.
 1 ppm); with --unit ppm they are ppm by mass (at most 3 decimals). Every cell
 must be a number: '<LOD', 'ND' or blanks are refused with their row and
-column, because a missing reading cannot prove a limit holds. The CLI
-averages the spots per element (integer arithmetic, rounded half up to ppm),
+column, because a missing reading cannot prove a limit holds.
+
+Known export columns are ignored (case-insensitive): the metadata columns
+Date, Time, Units, Unit, Sample, ID, Operator, Mode, Duration, and
+per-element uncertainty columns: an element symbol followed by +/-, ±, Err,
+Error, SD or Sigma ('Cu +/-', 'Cu Err', 'Sn±'). A Units cell naming a unit
+must agree with --unit. Any other column is refused with its column number.
+
+The CLI averages the spots per element in integer arithmetic: Cu is rounded
+down to whole ppm (rounding never lifts a lot onto a grade's Cu minimum),
+every other element is rounded half up,
 shows the grade the rule set gives and why the other grades do not match,
 and only then signs. It refuses (exit 1, nothing signed) when the rule set
 would reject the grading: too few spots, a stale or future calibration, or a
@@ -781,10 +790,12 @@ pub struct SubmitArgs {
 /// `cupass demo`
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Output directory (wiped first). Default DIR/demo.
+    /// Output directory. Default DIR/demo. It must not exist, be empty, or
+    /// be an earlier demo's output (holding the `.cupass-demo` marker the
+    /// demo writes), which is wiped first; anything else is refused.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Number of product passports: a multiple of 20, at most 480 (the scenario needs at least 200).
+    /// Number of product passports: a multiple of 20 from 20 to 480.
     #[arg(long, default_value_t = 240)]
     pub passports: u32,
 }

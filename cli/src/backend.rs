@@ -128,7 +128,12 @@ impl Local {
         }
         let ledger =
             node::open(dir, &node::Config::default(), Permissions::Warn).map_err(|e| match e {
-                node::Error::Config(m) => CliError::refused("store_mismatch", m),
+                // Only a store that disagrees with its signed checkpoint is
+                // a refusal (exit 1); other configuration problems (an
+                // unreadable key file, ...) are usage errors (exit 2).
+                node::Error::Config(m) if m.contains("does not match its signed checkpoint") => {
+                    CliError::refused("store_mismatch", m)
+                }
                 other => CliError::from(other),
             })?;
         Ok(Local {

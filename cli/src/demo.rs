@@ -161,6 +161,53 @@ fn write_csv(path: &Path, seed: u64, base: &[(&str, u64)], jitter: u64, spots: u
     Ok(())
 }
 
+/// The fewest passports `--passports` accepts.
+const MIN_PASSPORTS: u32 = 20;
+/// The most passports `--passports` accepts.
+const MAX_PASSPORTS: u32 = 480;
+/// The marker file the demo writes into a directory it creates; only a
+/// directory holding it (or an empty one) is ever wiped by a later run.
+pub const DEMO_MARKER: &str = ".cupass-demo";
+
+/// Makes `out` a fresh, empty directory holding [`DEMO_MARKER`]. Refuses
+/// (usage error) to wipe anything that is not an earlier demo's output.
+fn prepare_out(out: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(out) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(CliError::usage(format!(
+                "cannot use --out {}: {e}",
+                out.display()
+            )));
+        }
+        Ok(m) if !m.is_dir() => {
+            return Err(CliError::usage(format!(
+                "--out {} exists and is not a directory; refusing to overwrite it",
+                out.display()
+            )));
+        }
+        Ok(_) => {
+            let mut entries = std::fs::read_dir(out)?;
+            if out.join(DEMO_MARKER).is_file() {
+                std::fs::remove_dir_all(out)
+                    .map_err(|e| CliError::failed(format!("cannot wipe {}: {e}", out.display())))?;
+            } else if entries.next().is_some() {
+                return Err(CliError::usage(format!(
+                    "--out {} is not empty and not an earlier demo's output (no {DEMO_MARKER} \
+                     file); refusing to wipe it. Choose a new or empty directory.",
+                    out.display()
+                )));
+            }
+        }
+    }
+    std::fs::create_dir_all(out)?;
+    std::fs::write(
+        out.join(DEMO_MARKER),
+        "written by `cupass demo`: this directory is wiped by the next demo run into it\n",
+    )?;
+    Ok(())
+}
+
 /// Runs the demo.
 pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
     if ctx.node.is_some() {
@@ -168,17 +215,14 @@ pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
             "the demo builds a fresh local ledger; drop --node",
         ));
     }
-    if a.passports < 20 || !a.passports.is_multiple_of(20) {
-        return Err(CliError::usage(
-            "--passports must be a multiple of 20 (default 240)",
-        ));
+    if !(MIN_PASSPORTS..=MAX_PASSPORTS).contains(&a.passports) || !a.passports.is_multiple_of(20) {
+        return Err(CliError::usage(format!(
+            "--passports must be a multiple of 20 from {MIN_PASSPORTS} to {MAX_PASSPORTS} (default 240)"
+        )));
     }
     let started = Instant::now();
     let out = a.out.clone().unwrap_or_else(|| ctx.dir.join("demo"));
-    if out.exists() {
-        std::fs::remove_dir_all(&out)
-            .map_err(|e| CliError::failed(format!("cannot wipe {}: {e}", out.display())))?;
-    }
+    prepare_out(&out)?;
     let ledger_dir = out.join("ledger");
     let keys = out.join("keys");
     let csv_dir = out.join("readings");

@@ -2,12 +2,26 @@
 //! per element with integer arithmetic.
 //!
 //! Format: a header row, then one row per measured spot. An optional
-//! `spot` column (any position, any text) labels the spot; every other
-//! column is an element symbol (`Cu`, `Sn`, ...). Values are mass percent
+//! `spot` column (any position, any text) labels the spot; the element
+//! columns are element symbols (`Cu`, `Sn`, ...). Values are mass percent
 //! ([`Unit::Percent`], at most 4 decimals = 1 ppm) or ppm by mass
-//! ([`Unit::Ppm`], at most 3 decimals). Anything else — a blank, `<LOD`,
-//! `ND`, a negative number, a duplicate or unknown column — is refused with
-//! its row and column: a missing reading cannot prove a limit holds.
+//! ([`Unit::Ppm`], at most 3 decimals). Anything else in an element column —
+//! a blank, `<LOD`, `ND`, a negative number — and any duplicate or unknown
+//! column is refused with its row and column: a missing reading cannot
+//! prove a limit holds.
+//!
+//! Columns that real analyser exports carry besides the readings are
+//! ignored (their cells are never read), matched case-insensitively:
+//! the metadata columns in [`METADATA_COLUMNS`] and per-element
+//! uncertainty columns, an element symbol followed by `+/-`, `±`, `Err`,
+//! `Error`, `SD` or `Sigma` (`Cu +/-`, `Cu Err`, `Sn±`, `Pb Error`). A
+//! `Units` column is the one metadata column that is checked: a cell that
+//! names a unit (`%`, `percent`, `ppm`, ...) must agree with the unit the
+//! file is read in.
+//!
+//! Means: every element's mean is rounded half up to whole ppm, except Cu,
+//! whose mean is rounded down (floored): grades set Cu *minimums*, and
+//! rounding must never lift a lot onto one.
 
 use std::collections::BTreeMap;
 
@@ -54,7 +68,7 @@ pub struct Averaged {
     pub spots: u16,
     /// Element columns, in file order.
     pub elements: Vec<String>,
-    /// Mean ppm per element (rounded half up).
+    /// Mean ppm per element (Cu rounded down, the others half up).
     pub mean_ppm: BTreeMap<String, u32>,
 }
 
@@ -74,6 +88,25 @@ impl Averaged {
             })
             .collect()
     }
+}
+
+/// Metadata columns of analyser exports that are ignored (case-insensitive).
+pub const METADATA_COLUMNS: &[&str] = &[
+    "Date", "Time", "Units", "Unit", "Sample", "ID", "Operator", "Mode", "Duration",
+];
+
+/// Suffixes that make `<element><suffix>` an uncertainty column (case-insensitive,
+/// optional space or `_` between).
+const UNCERTAINTY_SUFFIXES: &[&str] = &["+/-", "±", "err", "error", "sd", "sigma"];
+
+fn is_uncertainty(h: &str) -> bool {
+    UNCERTAINTY_SUFFIXES.iter().any(|suf| {
+        h.len() > suf.len()
+            && h.get(h.len() - suf.len()..)
+                .is_some_and(|end| end.eq_ignore_ascii_case(suf))
+            && h.get(..h.len() - suf.len())
+                .is_some_and(|el| is_element(el.trim_end_matches([' ', '_'])))
+    })
 }
 
 fn is_element(s: &str) -> bool {
@@ -134,6 +167,7 @@ pub fn parse(text: &str, source: &str, unit: Unit) -> Result<Averaged> {
         .map_err(|e| bad(format!("cannot read the header row: {e}")))?
         .clone();
     let mut spot_col = None;
+    let mut units_col = None;
     let mut cols: Vec<(usize, String)> = Vec::new();
     for (i, h) in headers.iter().enumerate() {
         let col = i + 1;
@@ -142,6 +176,12 @@ pub fn parse(text: &str, source: &str, unit: Unit) -> Result<Averaged> {
                 return Err(bad(format!("column {col}: a second `spot` column")));
             }
             spot_col = Some(i);
+        } else if METADATA_COLUMNS.iter().any(|m| m.eq_ignore_ascii_case(h)) {
+            if h.eq_ignore_ascii_case("units") || h.eq_ignore_ascii_case("unit") {
+                units_col = Some(i);
+            }
+        } else if is_uncertainty(h) {
+            // An uncertainty column: ignored.
         } else if is_element(h) {
             if cols.iter().any(|(_, e)| e == h) {
                 return Err(bad(format!("column {col} ({h}): element appears twice")));
@@ -149,7 +189,9 @@ pub fn parse(text: &str, source: &str, unit: Unit) -> Result<Averaged> {
             cols.push((i, h.to_string()));
         } else {
             return Err(bad(format!(
-                "column {col} ({h:?}) is neither `spot` nor an element symbol such as Cu or Sn"
+                "column {col} ({h:?}) is neither `spot`, an element symbol such as Cu or Sn, \
+                 a known metadata column ({}) nor an uncertainty column such as \"Cu +/-\"",
+                METADATA_COLUMNS.join(", ")
             )));
         }
     }
@@ -165,6 +207,18 @@ pub fn parse(text: &str, source: &str, unit: Unit) -> Result<Averaged> {
             .and_then(|i| rec.get(i))
             .map(|s| format!(" (spot {s})"))
             .unwrap_or_default();
+        if let Some(u) = units_col {
+            let cell = rec.get(u).unwrap_or_default();
+            if let Ok(named) = Unit::parse(cell)
+                && named != unit
+            {
+                return Err(bad(format!(
+                    "row {line}{spot}, column {} (Units): {cell:?} disagrees with the unit \
+                     the file is read in ({unit:?}; see --unit)",
+                    u + 1
+                )));
+            }
+        }
         for (k, (i, el)) in cols.iter().enumerate() {
             let cell = rec.get(*i).unwrap_or_default();
             let v = parse_value(cell, unit)
@@ -184,7 +238,12 @@ pub fn parse(text: &str, source: &str, unit: Unit) -> Result<Averaged> {
     let mut mean_ppm = BTreeMap::new();
     for ((_, el), sum) in cols.iter().zip(&sums) {
         let d = u128::from(n) * 1000;
-        let mean = (sum + d / 2) / d;
+        // Cu floors (never lifted onto a minimum); the rest round half up.
+        let mean = if el == "Cu" {
+            sum / d
+        } else {
+            (sum + d / 2) / d
+        };
         let mean = u32::try_from(mean).unwrap_or(u32::MAX);
         mean_ppm.insert(el.clone(), mean);
     }

@@ -38,8 +38,19 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Days in month `m` (1-12) of year `y` (proleptic Gregorian).
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// Parses a time: Unix milliseconds, `YYYY-MM-DD`, or
-/// `YYYY-MM-DDTHH:MM[:SS][Z]` (always UTC).
+/// `YYYY-MM-DDTHH:MM[:SS][Z]` (always UTC). Impossible dates (2025-02-31)
+/// are usage errors.
 pub fn parse_time(s: &str) -> Result<i64> {
     let bad = || {
         CliError::usage(format!(
@@ -63,6 +74,12 @@ pub fn parse_time(s: &str) -> Result<i64> {
         if n < lo || n > hi { Err(bad()) } else { Ok(n) }
     };
     let (y, m, d) = (num(y, 1970, 9999)?, num(m, 1, 12)?, num(d, 1, 31)?);
+    if d > days_in_month(y, m) {
+        return Err(CliError::usage(format!(
+            "{s:?} is not a time: {y:04}-{m:02} has {} days",
+            days_in_month(y, m)
+        )));
+    }
     let mut ms = days_from_civil(y, m, d) * 86_400_000;
     if let Some(t) = time {
         let tp: Vec<&str> = t.split(':').collect();

@@ -54,3 +54,37 @@ fn demo_end_to_end() {
         assert!(o.stdout.contains(want), "missing {want:?}");
     }
 }
+
+#[test]
+fn demo_refuses_to_wipe_what_it_did_not_create() {
+    let d = tempfile::tempdir().unwrap();
+    // A directory with someone's files in it: refused, untouched.
+    let mine = d.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("thesis.tex"), "precious").unwrap();
+    let o = cupass(&["demo", "--out", &s(&mine), "--passports", "20"]);
+    assert_eq!(o.code, 2, "{}{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("refusing to wipe"), "{}", o.stderr);
+    assert!(o.stderr.contains(".cupass-demo"), "{}", o.stderr);
+    assert_eq!(
+        std::fs::read_to_string(mine.join("thesis.tex")).unwrap(),
+        "precious"
+    );
+    assert_eq!(std::fs::read_dir(&mine).unwrap().count(), 1);
+    // A file: refused, untouched.
+    let file = d.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let o = cupass(&["--json", "demo", "--out", &s(&file), "--passports", "20"]);
+    assert_eq!(o.code, 2);
+    assert_eq!(o.json()["error"], "usage");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+    // Out-of-range passport counts are usage errors.
+    for n in ["0", "10", "30", "500"] {
+        assert_eq!(
+            cupass(&["demo", "--out", &s(&d.path().join("n")), "--passports", n]).code,
+            2,
+            "{n}"
+        );
+    }
+    assert!(!d.path().join("n").exists());
+}

@@ -67,3 +67,20 @@ fn log_verify_names_the_first_tampered_entry() {
     assert_eq!(o.code, 1);
     assert_eq!(o.json()["error"], "store_mismatch");
 }
+
+#[test]
+fn other_config_errors_are_usage_errors_not_store_mismatch() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("ledger");
+    let ds = s(&dir);
+    cupass(&["--dir", &ds, "init", "--origin", "test.example/cfg"]).ok();
+    cupass(&["--dir", &ds, "log", "checkpoint"]).ok();
+    // An unreadable log key is a configuration problem to fix: exit 2.
+    std::fs::write(dir.join("log.key"), "not a key\n").unwrap();
+    let o = cupass(&["--dir", &ds, "--json", "log", "checkpoint"]);
+    assert_eq!(o.code, 2, "{}{}", o.stdout, o.stderr);
+    let j = o.json();
+    assert_ne!(j["error"], "store_mismatch", "{j}");
+    assert_eq!(j["error"], "config", "{j}");
+    assert!(j["message"].as_str().unwrap().contains("log.key"), "{j}");
+}

@@ -427,7 +427,8 @@ pub fn errors(mode: &[String], w: &World) -> Vec<(i32, String)> {
             "--visual",
             "oil=500",
         ],
-        // the rules refuse: double spend of a consumed lot
+        // the rules refuse: the manufacturer no longer owns P1 (it was
+        // transferred to the refinery), so transferring it again is not_owner
         vec!["transfer", "--key", &m, P1, "--to", &format!("{x}.pub")],
     ]
     .into_iter()
@@ -491,6 +492,11 @@ fn dir_and_node_modes_give_identical_results() {
     let reads_b = scenario(&mode_b, &served.join("operator.key"), &w);
     let errs_b = errors(&mode_b, &w);
 
+    assert_eq!(
+        reads_a.len(),
+        reads_b.len(),
+        "--dir and --node gave a different number of results"
+    );
     for ((name, va), (_, vb)) in reads_a.iter().zip(&reads_b) {
         assert_eq!(va, vb, "{name} differs between --dir and --node");
     }
@@ -634,4 +640,45 @@ fn keys_are_private_and_shown() {
     assert!(!cupass(&["key", "show", &s(&k)]).stdout.contains("PRIVATE"));
     // Refuses to overwrite.
     assert_eq!(cupass(&["key", "new", "--name", "x", "-o", &s(&k)]).code, 2);
+}
+
+#[test]
+fn parse_time_rejects_impossible_dates() {
+    use cli::util::parse_time;
+    assert_eq!(parse_time("1970-01-02").unwrap(), 86_400_000);
+    assert_eq!(
+        parse_time("2024-02-29T00:00Z").unwrap(),
+        parse_time("2024-03-01").unwrap() - 86_400_000
+    );
+    assert!(parse_time("2000-02-29").is_ok()); // divisible by 400: leap
+    assert!(parse_time("2025-12-31T23:59:59Z").is_ok());
+    for bad in [
+        "2025-02-31",
+        "2025-02-29",
+        "1900-02-29",
+        "2100-02-29",
+        "2025-04-31",
+        "2025-06-31T00:00Z",
+        "2025-11-31",
+        "2025-13-01",
+        "2025-00-10",
+    ] {
+        let e = parse_time(bad).unwrap_err();
+        assert_eq!(e.exit, 2, "{bad}");
+        assert_eq!(e.code, "usage", "{bad}");
+        assert!(e.message.contains(bad), "{bad}: {}", e.message);
+    }
+    // Through the command line: a usage error, nothing run.
+    let d = tempfile::tempdir().unwrap();
+    let o = cupass(&[
+        "--dir",
+        &s(d.path()),
+        "--at",
+        "2025-02-31",
+        "passport",
+        "show",
+        P1,
+    ]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("2025-02 has 28 days"), "{}", o.stderr);
 }
