@@ -278,9 +278,9 @@ fn verify(ctx: &Ctx, key: &NoteVerifier) -> Result<Report> {
         entries: 0,
         tree_size: None,
     };
-    let (note, entries, stored_leaves) = match &ctx.node {
+    let (note, entries, stored_leaves, views) = match &ctx.node {
         None => match read_local(ctx)? {
-            Ok(x) => x,
+            Ok(l) => (l.note, l.entries, Some(l.leaves), Some(l.views)),
             Err((entry, detail)) => {
                 out = out.fail("store", entry, detail);
                 return Ok(report(ctx, out, key));
@@ -290,7 +290,7 @@ fn verify(ctx: &Ctx, key: &NoteVerifier) -> Result<Report> {
             let http = Http::new(url)?;
             let note = crate::backend::Backend::checkpoint(&http)?;
             match read_remote(ctx, &http, &note, key) {
-                Ok(entries) => (note, entries, None),
+                Ok(entries) => (note, entries, None, None),
                 Err((step, entry, detail)) => {
                     out = out.fail(step, entry, detail);
                     return Ok(report(ctx, out, key));
@@ -298,12 +298,28 @@ fn verify(ctx: &Ctx, key: &NoteVerifier) -> Result<Report> {
             }
         }
     };
-    let out = check_all(ctx, out, key, &note, &entries, stored_leaves.as_deref());
+    let out = check_all(
+        ctx,
+        out,
+        key,
+        &note,
+        &entries,
+        stored_leaves.as_deref(),
+        views.as_deref(),
+    );
     Ok(report(ctx, out, key))
 }
 
-type LocalRead =
-    std::result::Result<(String, Vec<Vec<u8>>, Option<Vec<Hash>>), (Option<u64>, String)>;
+/// What a local store holds: the checkpoint, the entries, the stored leaf
+/// hashes and the stored view records (`s/`-prefixed keys).
+struct Local {
+    note: String,
+    entries: Vec<Vec<u8>>,
+    leaves: Vec<Hash>,
+    views: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+type LocalRead = std::result::Result<Local, (Option<u64>, String)>;
 
 /// Reads the checkpoint, every entry and the stored leaf hashes straight
 /// from the sled store (no open-time check, so tampering gets named).
@@ -360,7 +376,13 @@ fn read_local(ctx: &Ctx) -> Result<LocalRead> {
         leaves.extend(hashes);
         n += 1;
     }
-    Ok(Ok((note, entries, Some(leaves))))
+    let views = store.aux_scan_prefix(node::state::STATE_PREFIX)?;
+    Ok(Ok(Local {
+        note,
+        entries,
+        leaves,
+        views,
+    }))
 }
 
 type RemoteErr = (&'static str, Option<u64>, String);
@@ -468,6 +490,7 @@ fn check_all(
     note: &str,
     entries: &[Vec<u8>],
     stored: Option<&[Hash]>,
+    views: Option<&[(Vec<u8>, Vec<u8>)]>,
 ) -> Outcome {
     let n = entries.len() as u64;
     out.entries = n;
@@ -587,6 +610,45 @@ fn check_all(
     }
     pb.finish_and_clear();
     out.pass("rule", format!("{n} entries pass every rule on replay"));
+    // The stored views (local mode) must be exactly what the replay derived.
+    if let Some(views) = views {
+        let prefix = node::state::STATE_PREFIX;
+        let replayed = state.entries();
+        let mut stored = views
+            .iter()
+            .map(|(k, v)| (k.strip_prefix(prefix).unwrap_or(k), v));
+        let mut derived = replayed.iter();
+        loop {
+            match (stored.next(), derived.next()) {
+                (None, None) => break,
+                (Some((sk, sv)), Some((dk, dv))) if sk == dk.as_slice() && sv == dv => {}
+                (s, d) => {
+                    let key = s
+                        .map(|(k, _)| k)
+                        .or(d.map(|(k, _)| k.as_slice()))
+                        .unwrap_or_default();
+                    // Keys are `<kind>/<binary id>`: show the id in hex.
+                    let (kind, id) = match key.iter().position(|b| *b == b'/') {
+                        Some(p) => key.split_at(p + 1),
+                        None => (key, &[][..]),
+                    };
+                    return out.fail(
+                        "views",
+                        None,
+                        format!(
+                            "view record {}{} differs from the replay of the log",
+                            String::from_utf8_lossy(kind),
+                            hex::encode(id)
+                        ),
+                    );
+                }
+            }
+        }
+        out.pass(
+            "views",
+            format!("{} view records equal the replay", replayed.len()),
+        );
+    }
     out
 }
 
