@@ -24,6 +24,7 @@ mod ledger_store;
 mod ledger_tamper;
 mod ledger_tiles;
 mod ledger_vectors;
+mod node_abuse;
 mod node_crash;
 mod node_harness;
 mod node_http;
