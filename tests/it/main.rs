@@ -28,3 +28,4 @@ mod node_abuse;
 mod node_crash;
 mod node_harness;
 mod node_http;
+mod node_tamper_10k;
