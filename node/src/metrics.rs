@@ -129,6 +129,13 @@ impl Metrics {
                 let _ = writeln!(out, "cupass_entries_rejected_total{{code=\"{code}\"}} {n}");
             }
         }
+        if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
+            let _ = writeln!(
+                out,
+                "# HELP process_open_fds Open file descriptors.\n# TYPE process_open_fds gauge\nprocess_open_fds {}",
+                fds.count()
+            );
+        }
         if let Some(rss) = resident_memory_bytes() {
             let _ = writeln!(
                 out,

@@ -39,6 +39,11 @@ struct Args {
     /// Seed for the load-test actor's key (use a new one per run on the same ledger).
     #[arg(long, default_value_t = 1)]
     seed: u8,
+    /// Soak mode: for this many seconds, send a mix of valid and hostile
+    /// requests at a steady rate and sample the node's RSS and open file
+    /// descriptors every 10 s (instead of the throughput run).
+    #[arg(long)]
+    soak_secs: Option<u64>,
 }
 
 type Fail = Box<dyn std::error::Error + Send + Sync>;
@@ -100,6 +105,9 @@ async fn run(args: Args) -> Result<(), Fail> {
         }
     }
 
+    if let Some(secs) = args.soak_secs {
+        return soak(&args, &client, &actor, secs).await;
+    }
     eprintln!("pre-signing {} entries...", args.count);
     let t = Instant::now();
     let entries: Vec<Vec<u8>> = (0..args.count)
@@ -185,6 +193,140 @@ async fn run(args: Args) -> Result<(), Fail> {
     match rss {
         Some(b) => println!("node RSS:    {:.1} MiB", b as f64 / (1024.0 * 1024.0)),
         None => println!("node RSS:    unknown"),
+    }
+    Ok(())
+}
+
+/// Reads one gauge from the node's /metrics.
+async fn gauge(client: &reqwest::Client, url: &str, name: &str) -> Result<f64, Fail> {
+    let text = client
+        .get(format!("{url}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let prefix = format!("{name} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .ok_or_else(|| format!("{name} missing from /metrics").into())
+}
+
+/// Mixed valid and hostile load for `secs` seconds, with RSS and file
+/// descriptors sampled every 10 s. Fails if either keeps growing.
+async fn soak(
+    args: &Args,
+    client: &reqwest::Client,
+    actor: &NoteSigner,
+    secs: u64,
+) -> Result<(), Fail> {
+    let url = args.node.clone();
+    let end = Instant::now() + Duration::from_secs(secs);
+    let hostile: Vec<(&str, Vec<u8>)> = vec![
+        ("application/cose", b"garbage".to_vec()),
+        ("application/cose", vec![0u8; 70_000]),
+        ("text/plain", b"hello".to_vec()),
+        (
+            "application/cose",
+            vec![
+                0xd2, 0x84, 0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            ],
+        ),
+    ];
+    // Hostile requests use their own connections: a server may close a
+    // connection it refused a body on, and an honest client's pool should
+    // not inherit that race.
+    let attacker = reqwest::Client::new();
+    let mut samples: Vec<(u64, f64, f64, f64)> = Vec::new();
+    let started = Instant::now();
+    let mut next_sample = Instant::now();
+    let (mut ok, mut refused, mut n) = (0u64, 0u64, 0u64);
+    println!(
+        "{:>6}  {:>10}  {:>9}  {:>10}  {:>9}",
+        "t (s)", "RSS (MiB)", "open fds", "tree size", "requests"
+    );
+    while Instant::now() < end {
+        if Instant::now() >= next_sample {
+            let rss =
+                gauge(client, &url, "process_resident_memory_bytes").await? / (1024.0 * 1024.0);
+            let fds = gauge(client, &url, "process_open_fds").await?;
+            let size = gauge(client, &url, "cupass_tree_size").await?;
+            let t = started.elapsed().as_secs();
+            println!("{t:>6}  {rss:>10.1}  {fds:>9.0}  {size:>10.0}  {n:>9}");
+            samples.push((t, rss, fds, size));
+            next_sample += Duration::from_secs(10);
+        }
+        // A burst: 64 valid entries and 16 hostile requests, concurrently.
+        let mut tasks = Vec::new();
+        for i in 0..80u32 {
+            let client = if i < 64 { client.clone() } else { attacker.clone() };
+            let url = url.clone();
+            let (ct, body) = if i < 64 {
+                let lot = PrimaryLot::new(1_000_000, "CN", "Soak Cathode")
+                    .with_composition(Composition::new().with("Cu", 999_950));
+                (
+                    "application/cose",
+                    node::sign_event(actor, &Event::new(now_ms(), lot))?,
+                )
+            } else {
+                let (ct, b) = &hostile[(i as usize) % hostile.len()];
+                (*ct, b.clone())
+            };
+            let valid = i < 64;
+            tasks.push(tokio::spawn(async move {
+                let status = match client
+                    .post(format!("{url}/v1/entries"))
+                    .header("content-type", ct)
+                    .body(body)
+                    .send()
+                    .await
+                {
+                    Ok(r) => r.status().as_u16(),
+                    Err(e) => {
+                        if valid {
+                            eprintln!("transport error on a valid request: {e:?}");
+                        }
+                        0
+                    }
+                };
+                (valid, status)
+            }));
+        }
+        for t in tasks {
+            match t.await? {
+                (true, 201) => ok += 1,
+                // A server may close the connection on an oversized body
+                // before the client has sent it all (status 0 here).
+                (false, 400 | 413 | 0) => refused += 1,
+                (valid, other) => {
+                    let what = if valid { "a valid" } else { "a hostile" };
+                    return Err(format!("unexpected status {other} for {what} request").into());
+                }
+            }
+            n += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!(
+        "accepted {ok}, refused as expected {refused}, in {:.0?}",
+        started.elapsed()
+    );
+    // Flat means: after the first minute of warm-up, the last sample is within
+    // 15% (RSS) and 16 descriptors of the warm-up sample.
+    let warm = samples
+        .iter()
+        .find(|s| s.0 >= 60)
+        .or(samples.first())
+        .copied();
+    let last = samples.last().copied();
+    if let (Some(w), Some(l)) = (warm, last) {
+        println!(
+            "RSS {:.1} -> {:.1} MiB, fds {:.0} -> {:.0} (from t={}s to t={}s)",
+            w.1, l.1, w.2, l.2, w.0, l.0
+        );
+        if l.1 > w.1 * 1.15 || l.2 > w.2 + 16.0 {
+            return Err("memory or file descriptors kept growing".into());
+        }
     }
     Ok(())
 }
