@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{Path, Query, State},
+    extract::{Path, Query, State, rejection::QueryRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -205,10 +205,17 @@ struct InclusionQuery {
     tree_size: Option<u64>,
 }
 
+/// Query strings that do not parse get our JSON error, not axum's text.
+fn query<T>(q: std::result::Result<Query<T>, QueryRejection>) -> Result<T> {
+    q.map(|Query(t)| t)
+        .map_err(|e| Error::BadRequest(e.body_text()))
+}
+
 async fn inclusion<S: Store + 'static>(
     State(app): St<S>,
-    Query(q): Query<InclusionQuery>,
+    q: std::result::Result<Query<InclusionQuery>, QueryRejection>,
 ) -> Result<Json<ledger::InclusionProof>> {
+    let q = query(q)?;
     let proof = blocking(move || {
         let log = app.ledger.log();
         let size = match q.tree_size {
@@ -229,8 +236,9 @@ struct ConsistencyQuery {
 
 async fn consistency<S: Store + 'static>(
     State(app): St<S>,
-    Query(q): Query<ConsistencyQuery>,
+    q: std::result::Result<Query<ConsistencyQuery>, QueryRejection>,
 ) -> Result<Json<ledger::ConsistencyProof>> {
+    let q = query(q)?;
     let proof = blocking(move || {
         let log = app.ledger.log();
         let new = match q.new {

@@ -259,7 +259,11 @@ async fn soak(
         // A burst: 64 valid entries and 16 hostile requests, concurrently.
         let mut tasks = Vec::new();
         for i in 0..80u32 {
-            let client = if i < 64 { client.clone() } else { attacker.clone() };
+            let client = if i < 64 {
+                client.clone()
+            } else {
+                attacker.clone()
+            };
             let url = url.clone();
             let (ct, body) = if i < 64 {
                 let lot = PrimaryLot::new(1_000_000, "CN", "Soak Cathode")
