@@ -273,7 +273,9 @@ async fn soak(
                     node::sign_event(actor, &Event::new(now_ms(), lot))?,
                 )
             } else {
-                let (ct, b) = &hostile[(i as usize) % hostile.len()];
+                let (ct, b) = hostile
+                    .get((i as usize) % hostile.len())
+                    .ok_or("no hostile requests")?;
                 (*ct, b.clone())
             };
             let valid = i < 64;
