@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::validate::{MILLION, composition, country, gs1_digital_link, text};
-use super::{Cx, Tx, active_contract_of_producer, claim_id, load_node, owned_node, put_node};
+use super::{Cx, Tx, active_contract_of_producer, claim_id, owned_node, put_node};
 use crate::blend::{Shares, blend};
 use crate::error::{MassImbalance, RuleViolation};
 use crate::events::{
@@ -319,14 +319,7 @@ pub(super) fn service<S: StateStore>(
     cx: &Cx,
     e: &ServiceEvent,
 ) -> Result<(), RuleViolation> {
-    let mut n = load_node(tx, &e.product)?;
-    if n.owner != cx.signer && !cx.actor.roles.contains(&Role::Service) {
-        return Err(RuleViolation::NotOwner {
-            node: e.product,
-            owner: n.owner,
-            signer: cx.signer,
-        });
-    }
+    let mut n = super::node_for(tx, cx, &e.product, Some(Role::Service))?;
     live_product(&n)?;
     n.history.push(cx.history(Change::Service {
         kind: e.kind,

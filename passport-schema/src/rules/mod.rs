@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::bytes::{Bytes32, Kid};
 use crate::error::RuleViolation;
 use crate::events::{Event, EventBody, EventKind, SCHEMA_VERSION};
-use crate::roles::allowed_roles;
+use crate::roles::{Role, allowed_roles};
 use crate::state::records::{
     ActorRecord, Change, ContractRecord, HistoryItem, IdClaim, IdKind, NodeRecord,
 };
@@ -161,8 +161,20 @@ pub(crate) fn owned_node<S: StateStore>(
     cx: &Cx,
     id: &Uuid,
 ) -> Result<NodeRecord, RuleViolation> {
+    node_for(tx, cx, id, None)
+}
+
+/// The node, if the signer owns it or holds `also`: a role that may act on
+/// nodes it does not own (a service actor's inspection, a certifier's grading).
+pub(crate) fn node_for<S: StateStore>(
+    tx: &Tx<'_, S>,
+    cx: &Cx,
+    id: &Uuid,
+    also: Option<Role>,
+) -> Result<NodeRecord, RuleViolation> {
     let n = load_node(tx, id)?;
-    if n.owner != cx.signer {
+    let by_role = also.is_some_and(|r| cx.actor.roles.contains(&r));
+    if n.owner != cx.signer && !by_role {
         return Err(RuleViolation::NotOwner {
             node: *id,
             owner: n.owner,

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::validate::{MILLION, composition, country, element, ppm, text};
-use super::{Cx, Tx, active_contract_of_producer, claim_id, load_node, owned_node, put_node};
+use super::{Cx, Tx, active_contract_of_producer, claim_id, owned_node, put_node};
 use crate::error::RuleViolation;
 use crate::events::{Composition, Grading, InputUse, NodeKind, RuleSet, ScrapOrigin, ScrapReceipt};
 use crate::grading::compute_grade;
@@ -252,14 +252,7 @@ pub(super) fn grade<S: StateStore>(
     cx: &Cx,
     e: &Grading,
 ) -> Result<(), RuleViolation> {
-    let mut n = load_node(tx, &e.lot)?;
-    if n.owner != cx.signer && !cx.actor.roles.contains(&Role::Certifier) {
-        return Err(RuleViolation::NotOwner {
-            node: e.lot,
-            owner: n.owner,
-            signer: cx.signer,
-        });
-    }
+    let mut n = super::node_for(tx, cx, &e.lot, Some(Role::Certifier))?;
     if n.kind != NodeKind::Scrap {
         return Err(RuleViolation::NotAScrapLot {
             node: e.lot,
