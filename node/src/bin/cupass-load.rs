@@ -44,6 +44,11 @@ struct Args {
     /// descriptors every 10 s (instead of the throughput run).
     #[arg(long)]
     soak_secs: Option<u64>,
+    /// In soak mode, resubmit the same 64 valid entries after the first
+    /// burst (answered 200 with their original index), so the ledger stops
+    /// growing and any growth in memory is the node's, not the data's.
+    #[arg(long)]
+    soak_replay: bool,
 }
 
 type Fail = Box<dyn std::error::Error + Send + Sync>;
@@ -238,6 +243,14 @@ async fn soak(
     // not inherit that race.
     let attacker = reqwest::Client::new();
     let mut samples: Vec<(u64, f64, f64, f64)> = Vec::new();
+    let replay: Vec<Vec<u8>> = (0..64)
+        .map(|_| {
+            let lot = PrimaryLot::new(1_000_000, "CN", "Soak Cathode")
+                .with_composition(Composition::new().with("Cu", 999_950));
+            node::sign_event(actor, &Event::new(now_ms(), lot))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut first_burst = true;
     let started = Instant::now();
     let mut next_sample = Instant::now();
     let (mut ok, mut refused, mut n) = (0u64, 0u64, 0u64);
@@ -265,7 +278,10 @@ async fn soak(
                 attacker.clone()
             };
             let url = url.clone();
-            let (ct, body) = if i < 64 {
+            let (ct, body) = if i < 64 && args.soak_replay {
+                let e = replay.get(i as usize).ok_or("replay set too small")?;
+                ("application/cose", e.clone())
+            } else if i < 64 {
                 let lot = PrimaryLot::new(1_000_000, "CN", "Soak Cathode")
                     .with_composition(Composition::new().with("Cu", 999_950));
                 (
@@ -301,6 +317,7 @@ async fn soak(
         for t in tasks {
             match t.await? {
                 (true, 201) => ok += 1,
+                (true, 200) if args.soak_replay && !first_burst => ok += 1,
                 // A server may close the connection on an oversized body
                 // before the client has sent it all (status 0 here).
                 (false, 400 | 413 | 0) => refused += 1,
@@ -311,6 +328,7 @@ async fn soak(
             }
             n += 1;
         }
+        first_burst = false;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     println!(
