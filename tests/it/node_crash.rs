@@ -25,17 +25,31 @@ struct Running {
     url: String,
 }
 
-/// Starts the node; `None` if it was killed (or died) before listening.
-fn start(dir: &std::path::Path, kill_after: Option<Duration>) -> Option<Running> {
-    let mut child = Command::new(cupass_tests::workspace_bin("node", "cupass-node"))
-        .args(["--dir"])
+/// Spawns the real node on a free port, its stdout piped (the first line
+/// says where it listens).
+fn spawn_node(dir: &std::path::Path, rust_log: &str, stderr: Stdio) -> Child {
+    Command::new(cupass_tests::workspace_bin("node", "cupass-node"))
+        .arg("--dir")
         .arg(dir)
         .args(["--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", rust_log)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Asks the node to stop gracefully (SIGTERM), without waiting.
+fn sigterm(child: &Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+}
+
+/// Starts the node; `None` if it was killed (or died) before listening.
+fn start(dir: &std::path::Path, kill_after: Option<Duration>) -> Option<Running> {
+    let mut child = spawn_node(dir, "warn", Stdio::null());
     if let Some(d) = kill_after {
         std::thread::sleep(d);
         child.kill().unwrap();
@@ -176,10 +190,7 @@ async fn kill_dash_nine_loses_nothing_acknowledged() {
         tokio::time::sleep(wait).await;
         if trial % 4 == 2 {
             // Kill during a graceful shutdown.
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(node.child.id().to_string())
-                .status();
+            sigterm(&node.child);
             tokio::time::sleep(Duration::from_millis(rng.below(10))).await;
         }
         node.child.kill().unwrap();
@@ -306,10 +317,7 @@ async fn kill_dash_nine_loses_nothing_acknowledged() {
         };
     }
     if let Some(mut n) = running {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(n.child.id().to_string())
-            .status();
+        sigterm(&n.child);
         n.child.wait().unwrap();
     }
     assert!(!acked.is_empty());
@@ -332,15 +340,7 @@ async fn log_key_never_appears_in_logs_or_responses() {
     let secret = secret.trim();
     // The key string and its base64 seed part, either of which would leak the key.
     let seed_b64 = secret.rsplit('+').next().unwrap().to_string();
-    let mut child = Command::new(cupass_tests::workspace_bin("node", "cupass-node"))
-        .arg("--dir")
-        .arg(&dir)
-        .args(["--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_node(&dir, "debug", Stdio::piped());
     // Drain stderr on a thread: a full pipe would block the node's logging.
     let mut stderr = child.stderr.take().unwrap();
     let drain = std::thread::spawn(move || {
@@ -407,10 +407,7 @@ async fn log_key_never_appears_in_logs_or_responses() {
         );
     }
     drop(http);
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
+    sigterm(&child);
     let mut logs = drain.join().unwrap();
     std::io::Read::read_to_string(&mut out, &mut logs).unwrap();
     assert!(child.wait().unwrap().success(), "graceful shutdown exits 0");

@@ -422,11 +422,7 @@ pub(crate) fn service(ctx: &mut Ctx, a: ServiceArgs) -> Result<Report> {
         "--kind",
         "install, inspect, repair, refurbish, decommission",
     )?;
-    let evidence = a
-        .evidence
-        .iter()
-        .map(|p| hash_file(p))
-        .collect::<Result<Vec<_>>>()?;
+    let evidence = hash_files(&a.evidence)?;
     let backend = ctx.backend()?;
     let r = ctx.sign_submit(
         backend.as_ref(),
@@ -452,11 +448,7 @@ pub(crate) fn service(ctx: &mut Ctx, a: ServiceArgs) -> Result<Report> {
 
 pub(crate) fn retire(ctx: &mut Ctx, a: RetireArgs) -> Result<Report> {
     let product = parse_id(&a.product, "--product")?;
-    let evidence = a
-        .evidence
-        .iter()
-        .map(|p| hash_file(p))
-        .collect::<Result<Vec<_>>>()?;
+    let evidence = hash_files(&a.evidence)?;
     let backend = ctx.backend()?;
     let r = ctx.sign_submit(
         backend.as_ref(),
@@ -486,4 +478,9 @@ pub(crate) fn submit(ctx: &mut Ctx, a: SubmitArgs) -> Result<Report> {
     let bytes = node::sign_event(&signer, &event)?;
     let r = ctx.backend()?.submit(&bytes)?;
     Ok(submitted(ctx, kind, &r, &[], json!({})))
+}
+
+/// SHA-256 of each evidence file, in order.
+fn hash_files(paths: &[std::path::PathBuf]) -> Result<Vec<passport_schema::Bytes32>> {
+    paths.iter().map(|p| hash_file(p)).collect()
 }
