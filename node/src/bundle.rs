@@ -193,7 +193,8 @@ fn verify_parsed(bundle: &EvidenceBundle, log_key: &NoteVerifier, mut v: Verdict
     v.subject = Some(bundle.subject);
     // The bundle's own key is only informative, but a bundle that names
     // another log than the trusted one is not evidence about this log.
-    if bundle.log_key != log_key.to_string() {
+    // Compared as keys, not strings: a key id may be spelled in either case.
+    if NoteVerifier::parse(&bundle.log_key).ok().as_ref() != Some(log_key) {
         return v.fail(
             Part::Checkpoint,
             format!(

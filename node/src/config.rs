@@ -19,8 +19,14 @@ pub struct Config {
     pub clock_skew_ms: i64,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
-    /// Request timeout, in milliseconds.
+    /// Request timeout, in milliseconds: from the end of the headers to the
+    /// response, so it bounds a slowly sent body.
     pub request_timeout_ms: u64,
+    /// Time a client has to send a request's headers, in milliseconds. It
+    /// also closes idle keep-alive connections (slowloris defence).
+    pub header_timeout_ms: u64,
+    /// Most HTTP connections open at once; more are closed on accept.
+    pub max_connections: usize,
     /// sled page cache, in bytes.
     pub cache_capacity: u64,
 }
@@ -33,6 +39,8 @@ impl Default for Config {
             clock_skew_ms: 10 * 60 * 1000,
             body_limit: 64 * 1024,
             request_timeout_ms: 10_000,
+            header_timeout_ms: 10_000,
+            max_connections: 1024,
             cache_capacity: 64 * 1024 * 1024,
         }
     }
@@ -55,6 +63,14 @@ impl Config {
             return Err(Error::Config(
                 "body_limit must be between 1 byte and 1 MiB".into(),
             ));
+        }
+        if self.request_timeout_ms == 0 || self.header_timeout_ms == 0 {
+            return Err(Error::Config(
+                "request_timeout_ms and header_timeout_ms must be at least 1".into(),
+            ));
+        }
+        if self.max_connections == 0 {
+            return Err(Error::Config("max_connections must be at least 1".into()));
         }
         if self.clock_skew_ms < 0 {
             return Err(Error::Config("clock_skew_ms must not be negative".into()));

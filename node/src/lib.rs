@@ -28,6 +28,7 @@ pub mod api;
 pub mod bundle;
 pub mod config;
 mod error;
+mod http_server;
 pub mod keyfile;
 pub mod metrics;
 pub mod pipeline;
@@ -182,11 +183,13 @@ pub async fn serve<S: Store + 'static>(
         metrics,
         config,
     });
+    let limits = http_server::Limits {
+        max_connections: app.config.max_connections,
+        header_timeout: Duration::from_millis(app.config.header_timeout_ms),
+    };
     let router = api::router(Arc::clone(&app));
     drop(app);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    http_server::serve(listener, router, limits, shutdown).await?;
     // Every request is answered and the router (with the last sequencer
     // handle) is gone: the sequencer drains its queue and stops.
     seq_task

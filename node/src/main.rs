@@ -58,7 +58,7 @@ struct ServeArgs {
     #[arg(long, env = "CUPASS_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// TOML settings file (batch_max, batch_delay_ms, clock_skew_ms, body_limit,
-    /// request_timeout_ms, cache_capacity).
+    /// request_timeout_ms, header_timeout_ms, max_connections, cache_capacity).
     #[arg(long, env = "CUPASS_CONFIG")]
     config: Option<PathBuf>,
     /// Most entries per committed batch.
@@ -73,9 +73,16 @@ struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, env = "CUPASS_BODY_LIMIT")]
     body_limit: Option<usize>,
-    /// Request timeout in ms.
+    /// Request timeout in ms, from the end of the headers (bounds slow bodies).
     #[arg(long, env = "CUPASS_REQUEST_TIMEOUT_MS")]
     request_timeout_ms: Option<u64>,
+    /// Time a client has to send its request headers, in ms (and the idle
+    /// keep-alive limit).
+    #[arg(long, env = "CUPASS_HEADER_TIMEOUT_MS")]
+    header_timeout_ms: Option<u64>,
+    /// Most HTTP connections open at once; more are closed on accept.
+    #[arg(long, env = "CUPASS_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
     /// Refuse key files that group or others can read (default: warn).
     #[arg(long)]
     strict: bool,
@@ -101,6 +108,12 @@ impl ServeArgs {
         }
         if let Some(v) = self.request_timeout_ms {
             c.request_timeout_ms = v;
+        }
+        if let Some(v) = self.header_timeout_ms {
+            c.header_timeout_ms = v;
+        }
+        if let Some(v) = self.max_connections {
+            c.max_connections = v;
         }
         c.validate()?;
         Ok(c)

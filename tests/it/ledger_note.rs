@@ -50,6 +50,32 @@ fn bad_verifier_keys_are_rejected() {
     }
 }
 
+/// Found by the `verifier_key` fuzz target: Go's `sumdb/note` reads the key
+/// id with `strconv.ParseUint`, so an upper-case id is the same key. We
+/// accept it, print the lower-case form, and compare keys, not strings.
+#[test]
+fn a_key_id_in_upper_case_is_the_same_key() {
+    let signer = cupass_tests::log_signer("fuzz.cupass.example/log");
+    let lower = signer.verifier().to_string();
+    let (name, rest) = lower.split_once('+').unwrap();
+    let (id, key) = rest.split_once('+').unwrap();
+    assert!(
+        id.bytes().any(|b| b.is_ascii_alphabetic()),
+        "id {id} has no hex letter"
+    );
+    let upper = format!("{name}+{}+{key}", id.to_ascii_uppercase());
+    let parsed = NoteVerifier::parse(&upper).unwrap();
+    assert_eq!(&parsed, signer.verifier());
+    assert_eq!(parsed.to_string(), lower);
+    let secret = signer
+        .to_secret_string()
+        .replace(id, &id.to_ascii_uppercase());
+    assert_eq!(
+        NoteSigner::parse(&secret).unwrap().to_secret_string(),
+        signer.to_secret_string()
+    );
+}
+
 #[test]
 fn every_flipped_signature_byte_fails() {
     let v = vector();

@@ -16,6 +16,7 @@ mod cli_modes;
 mod cli_readings;
 mod cli_support;
 mod cli_tamper;
+mod fuzz_corpus;
 mod ledger_bad_input;
 mod ledger_cose_interop;
 mod ledger_merkle_oracle;

@@ -1,8 +1,12 @@
 //! A table of hostile requests against a running node: each gets its
 //! documented status, appends nothing, and leaves the node serving.
 
+use std::time::{Duration, Instant};
+
 use passport_schema::*;
 use reqwest::{Method, StatusCode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use uuid::Uuid;
 
 use crate::node_harness::{Org, TestNode, now_ms};
@@ -421,5 +425,113 @@ async fn hostile_requests_table() {
         );
     }
     // And the node still takes a valid entry.
+    n.ok(&r, lot()).await;
+}
+
+/// Sends `head` at once, then `drip` a byte every 200 ms until the server
+/// closes the connection; returns what it answered and when it closed.
+async fn dribble(addr: &str, head: &[u8], drip: &[u8]) -> (String, Duration) {
+    let started = Instant::now();
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    let (head, drip) = (head.to_vec(), drip.to_vec());
+    let writer = tokio::spawn(async move {
+        if wr.write_all(&head).await.is_err() {
+            return;
+        }
+        for b in drip {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if wr.write_all(&[b]).await.is_err() {
+                return;
+            }
+        }
+        std::future::pending::<()>().await;
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(8), rd.read_to_end(&mut answer)).await;
+    writer.abort();
+    assert!(
+        read.is_ok(),
+        "the server kept a slow connection open for 8 s"
+    );
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
+}
+
+/// Slow bodies, slow headers, idle connections and a connection flood, on a
+/// node with 1 s deadlines and 32 connection slots: each is cut off near its
+/// deadline, nothing is appended, and the node serves again afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_clients_are_cut_off() {
+    let config = node::Config {
+        request_timeout_ms: 1_000,
+        header_timeout_ms: 1_000,
+        max_connections: 32,
+        ..node::Config::default()
+    };
+    let n = TestNode::start_with(config).await;
+    let size = n.tree_size().await;
+    let addr = n.url.trim_start_matches("http://").to_string();
+    let cut_off = Duration::from_secs(4);
+
+    // Slow body: complete headers, then one body byte every 200 ms.
+    let head = b"POST /v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/cose\r\nContent-Length: 400\r\n\r\n";
+    let (answer, took) = dribble(&addr, head, &[0xd2; 400]).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 408"),
+        "slow body got {answer:?}"
+    );
+    assert!(took < cut_off, "slow body held for {took:?}");
+
+    // Slow headers: the request line, then a header a byte at a time.
+    let (answer, took) = dribble(&addr, b"GET /healthz HTTP/1.1\r\n", &[b'X'; 400]).await;
+    assert!(
+        !answer.contains("200 OK"),
+        "slow headers were served: {answer:?}"
+    );
+    assert!(took < cut_off, "slow headers held for {took:?}");
+
+    // Idle: connect and send nothing; or idle after a keep-alive request.
+    let (_, took) = dribble(&addr, b"", b"").await;
+    assert!(took < cut_off, "idle connection held for {took:?}");
+    let (answer, took) = dribble(&addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"").await;
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "keep-alive request got {answer:?}"
+    );
+    assert!(
+        took < cut_off,
+        "idle keep-alive connection held for {took:?}"
+    );
+
+    // Flood: fill every slot with idle connections. One more is closed at
+    // once, without an answer.
+    let mut held = Vec::new();
+    for _ in 0..32 {
+        held.push(TcpStream::connect(&addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (answer, took) = dribble(&addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"").await;
+    assert!(
+        answer.is_empty(),
+        "a connection over the limit was served: {answer:?}"
+    );
+    assert!(
+        took < Duration::from_millis(900),
+        "over-limit connection held for {took:?}"
+    );
+    // The idle ones time out and free their slots.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(n.get_bytes("/healthz").await.0, StatusCode::OK);
+    drop(held);
+
+    assert_eq!(
+        n.tree_size().await,
+        size,
+        "a slow client appended something"
+    );
+    let r = n.register(2, "Refinery", &[Role::Refiner]).await;
     n.ok(&r, lot()).await;
 }

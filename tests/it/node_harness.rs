@@ -40,6 +40,7 @@ pub struct TestNode {
     pub operator: Org,
     pub log_key: NoteVerifier,
     pub http: reqwest::Client,
+    config: Config,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<node::Result<()>>>,
 }
@@ -50,8 +51,12 @@ pub fn now_ms() -> i64 {
 
 impl TestNode {
     pub async fn start() -> TestNode {
+        TestNode::start_with(Config::default()).await
+    }
+
+    /// A node serving with `config` (the store is opened with the defaults).
+    pub async fn start_with(config: Config) -> TestNode {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config::default();
         node::init(
             dir.path(),
             "test.cupass.example/log",
@@ -75,6 +80,7 @@ impl TestNode {
             operator,
             log_key,
             http: reqwest::Client::new(),
+            config,
             stop: None,
             task: None,
         };
@@ -106,7 +112,7 @@ impl TestNode {
         };
         self.task = Some(tokio::spawn(node::serve(
             Arc::new(ledger),
-            Config::default(),
+            self.config.clone(),
             listener,
             shutdown,
         )));

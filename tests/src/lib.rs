@@ -7,6 +7,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod fuzz;
+
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 

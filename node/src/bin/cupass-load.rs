@@ -44,11 +44,12 @@ struct Args {
     /// descriptors every 10 s (instead of the throughput run).
     #[arg(long)]
     soak_secs: Option<u64>,
-    /// In soak mode, resubmit the same 64 valid entries after the first
-    /// burst (answered 200 with their original index), so the ledger stops
-    /// growing and any growth in memory is the node's, not the data's.
-    #[arg(long)]
-    soak_replay: bool,
+    /// In soak mode, how many of each burst's 64 valid entries are new; the
+    /// rest resubmit entries of the first burst (answered 200 with their
+    /// original index). 0 stops the ledger growing, so any growth in memory
+    /// is the node's, not the data's.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(0..=64))]
+    soak_new: u32,
 }
 
 type Fail = Box<dyn std::error::Error + Send + Sync>;
@@ -251,9 +252,10 @@ async fn soak(
         })
         .collect::<Result<_, _>>()?;
     let mut first_burst = true;
+    let mut slow_clients = tokio::task::JoinSet::new();
     let started = Instant::now();
     let mut next_sample = Instant::now();
-    let (mut ok, mut refused, mut n) = (0u64, 0u64, 0u64);
+    let (mut ok, mut refused, mut n, mut slowloris) = (0u64, 0u64, 0u64, 0u64);
     println!(
         "{:>6}  {:>10}  {:>9}  {:>10}  {:>9}",
         "t (s)", "RSS (MiB)", "open fds", "tree size", "requests"
@@ -278,7 +280,9 @@ async fn soak(
                 attacker.clone()
             };
             let url = url.clone();
-            let (ct, body) = if i < 64 && args.soak_replay {
+            // The first burst submits the replay set; later ones resend it.
+            let from_replay_set = first_burst || i >= args.soak_new;
+            let (ct, body) = if i < 64 && from_replay_set {
                 let e = replay.get(i as usize).ok_or("replay set too small")?;
                 ("application/cose", e.clone())
             } else if i < 64 {
@@ -317,7 +321,7 @@ async fn soak(
         for t in tasks {
             match t.await? {
                 (true, 201) => ok += 1,
-                (true, 200) if args.soak_replay && !first_burst => ok += 1,
+                (true, 200) if !first_burst => ok += 1,
                 // A server may close the connection on an oversized body
                 // before the client has sent it all (status 0 here).
                 (false, 400 | 413 | 0) => refused += 1,
@@ -329,10 +333,20 @@ async fn soak(
             n += 1;
         }
         first_burst = false;
+        // A slowloris per burst: half a request line, then nothing. The node
+        // must drop it after its header timeout.
+        let addr = url.trim_start_matches("http://").to_string();
+        slow_clients.spawn(slow_client(addr));
+        while let Some(done) = slow_clients.try_join_next() {
+            slowloris += 1;
+            if !done? {
+                return Err("the node kept a slowloris connection for over 60 s".into());
+            }
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     println!(
-        "accepted {ok}, refused as expected {refused}, in {:.0?}",
+        "accepted {ok}, refused as expected {refused}, slowloris connections dropped by the node {slowloris}, in {:.0?}",
         started.elapsed()
     );
     // Flat means: after the first minute of warm-up, the last sample is within
@@ -353,6 +367,22 @@ async fn soak(
         }
     }
     Ok(())
+}
+
+/// Opens a connection, sends half a request line, and waits for the node
+/// to close it. True if it did within 60 s.
+async fn slow_client(addr: String) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(&addr).await else {
+        return true;
+    };
+    if stream.write_all(b"POST /v1/entries HTT").await.is_err() {
+        return true;
+    }
+    let mut sink = Vec::new();
+    tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut sink))
+        .await
+        .is_ok()
 }
 
 #[tokio::main]
