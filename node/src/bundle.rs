@@ -193,8 +193,9 @@ fn verify_parsed(bundle: &EvidenceBundle, log_key: &NoteVerifier, mut v: Verdict
     v.subject = Some(bundle.subject);
     // The bundle's own key is only informative, but a bundle that names
     // another log than the trusted one is not evidence about this log.
-    // Compared as keys, not strings: a key id may be spelled in either case.
-    if NoteVerifier::parse(&bundle.log_key).ok().as_ref() != Some(log_key) {
+    // Compared as text: the bundle must carry the canonical spelling (key id
+    // in lower case), so that any changed byte of a bundle is caught.
+    if bundle.log_key != log_key.to_string() {
         return v.fail(
             Part::Checkpoint,
             format!(

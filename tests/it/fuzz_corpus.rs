@@ -88,3 +88,25 @@ fn seeds_reach_the_success_paths() {
     let avg = cli::readings::parse(&csv, "seed", cli::readings::Unit::Percent).unwrap();
     assert_eq!(avg.spots, 2);
 }
+
+/// The bundle's log key must be the canonical spelling: the same key with
+/// its key id in upper case (which `NoteVerifier::parse` accepts, as Go
+/// does) is a changed bundle, and verification says so.
+#[test]
+fn a_bundle_naming_its_key_in_another_spelling_fails() {
+    let bytes = std::fs::read(fuzz_dir().join("seeds/evidence_bundle/certificate.cupass")).unwrap();
+    let mut bundle = node::bundle::EvidenceBundle::from_cbor(&bytes).unwrap();
+    let key = ledger::NoteVerifier::parse(&bundle.log_key).unwrap();
+    let (name, rest) = bundle.log_key.split_once('+').unwrap();
+    let (id, b64) = rest.split_once('+').unwrap();
+    assert!(
+        id.bytes().any(|b| b.is_ascii_alphabetic()),
+        "seed key id {id} has no hex letter"
+    );
+    let upper = format!("{name}+{}+{b64}", id.to_ascii_uppercase());
+    assert_eq!(ledger::NoteVerifier::parse(&upper).unwrap(), key);
+    bundle.log_key = upper;
+    let verdict = node::bundle::verify_bundle(&bundle.to_cbor().unwrap(), &key);
+    let failure = verdict.failure().expect("a respelled key must fail");
+    assert_eq!(failure.part, node::bundle::Part::Checkpoint);
+}
