@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 
-use passport_schema::Reading;
+use passport_schema::{Reading, is_element};
 use serde::Serialize;
 
 use crate::error::{CliError, Result};
@@ -107,15 +107,6 @@ fn is_uncertainty(h: &str) -> bool {
             && h.get(..h.len() - suf.len())
                 .is_some_and(|el| is_element(el.trim_end_matches([' ', '_'])))
     })
-}
-
-fn is_element(s: &str) -> bool {
-    let b = s.as_bytes();
-    match b {
-        [a] => a.is_ascii_uppercase(),
-        [a, c] => a.is_ascii_uppercase() && c.is_ascii_lowercase(),
-        _ => false,
-    }
 }
 
 /// A decimal number as milli-ppm, exactly.

@@ -56,7 +56,7 @@ pub use error::{Error, MassImbalance, RuleViolation};
 pub use events::*;
 pub use provenance::provenance;
 pub use roles::{Role, allowed_roles};
-pub use rules::{Context, Effects, apply};
+pub use rules::{Context, Effects, apply, validate::is_element};
 pub use state::{MemoryState, Overlay, StateError, StateStore};
 pub use views::{
     CertificateStatus, CertificateSummary, CertificateView, LotView, PassportStatus, PassportView,

@@ -43,6 +43,23 @@ pub fn signed_entry(key: &SigningKey, n: u64, size: usize) -> Vec<u8> {
     }
 }
 
+/// A signed-note key string with its hex key id re-cased by `case`: the
+/// id is the second `+` field of a verifier key and the fourth of a
+/// `PRIVATE+KEY+` signer key.
+pub fn respell_key_id(key: &str, case: fn(&str) -> String) -> String {
+    let field = if key.starts_with("PRIVATE+KEY+") {
+        3
+    } else {
+        1
+    };
+    let parts: Vec<String> = key
+        .splitn(field + 2, '+')
+        .enumerate()
+        .map(|(i, p)| if i == field { case(p) } else { p.to_string() })
+        .collect();
+    parts.join("+")
+}
+
 /// Asserts that a `Result` is an `Err` matching a pattern, printing it otherwise.
 #[macro_export]
 macro_rules! assert_err {

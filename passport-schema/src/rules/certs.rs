@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::scrap::check_version;
-use super::validate::{element, ppm, text};
+use super::validate::{element, invalid, ppm, text};
 use super::{Cx, Tx, claim_id, load_node, put_node};
 use crate::criteria;
 use crate::error::RuleViolation;
@@ -12,13 +12,6 @@ use crate::state::records::{
     CertificateRecord, Change, IdKind, LatestVersion, RevocationRecord, SchemeRecord,
 };
 use crate::state::{self, StateStore, keys};
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> RuleViolation {
-    RuleViolation::InvalidField {
-        field,
-        reason: reason.into(),
-    }
-}
 
 pub(super) fn publish_scheme<S: StateStore>(
     tx: &mut Tx<'_, S>,

@@ -3,19 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use super::validate::{currency, ppm, text};
+use super::validate::{currency, invalid, ppm, text};
 use super::{Cx, Tx, claim_id};
 use crate::error::RuleViolation;
 use crate::events::{ContractAcceptance, ContractProposal};
 use crate::state::records::{ContractRecord, IdKind};
 use crate::state::{self, StateStore, keys};
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> RuleViolation {
-    RuleViolation::InvalidField {
-        field,
-        reason: reason.into(),
-    }
-}
 
 pub(super) fn propose<S: StateStore>(
     tx: &mut Tx<'_, S>,

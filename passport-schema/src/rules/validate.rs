@@ -6,7 +6,8 @@ use crate::events::Composition;
 /// Upper bound of every `*_ppm` value.
 pub(crate) const MILLION: u32 = 1_000_000;
 
-fn invalid(field: &'static str, reason: impl Into<String>) -> RuleViolation {
+/// An invalid field, with the reason.
+pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> RuleViolation {
     RuleViolation::InvalidField {
         field,
         reason: reason.into(),
@@ -52,8 +53,9 @@ pub(crate) fn ppm(field: &'static str, v: u32) -> Result<(), RuleViolation> {
     }
 }
 
-/// Chemical element symbol shape: `X` or `Xy`.
-pub(crate) fn is_element(s: &str) -> bool {
+/// Chemical element symbol shape: `X` or `Xy` (`Cu`, `S`). Analyser
+/// readings use it to tell element columns from the rest.
+pub fn is_element(s: &str) -> bool {
     let b = s.as_bytes();
     match b {
         [a] => a.is_ascii_uppercase(),
