@@ -1,5 +1,5 @@
 //! Rule application throughput vs per-entry Ed25519 verification, and
-//! provenance of a node with 1,000 ancestors.
+//! provenance of a material with 1,000 ancestors.
 //!
 //! `cargo bench -p passport-schema`
 #![allow(
@@ -149,8 +149,8 @@ fn mix(rounds: usize) -> (MemoryState, Vec<(Context, Event)>) {
         let melt = TransformationBuilder::new(Process::Melt)
             .input(sid, 5_000_000)
             .input(pid, 20_000_000)
-            .output(NodeKind::Refined, 15_000_000)
-            .output(NodeKind::Refined, 9_900_000)
+            .output(MaterialKind::Refined, 15_000_000)
+            .output(MaterialKind::Refined, 9_900_000)
             .losses_g(100_000)
             .tolerance_g(1_000)
             .build();
@@ -158,7 +158,7 @@ fn mix(rounds: usize) -> (MemoryState, Vec<(Context, Event)>) {
         w.log.submit(&w.r, melt);
         let draw = TransformationBuilder::new(Process::Draw)
             .input(a, 15_000_000)
-            .output(NodeKind::Rod, 14_950_000)
+            .output(MaterialKind::Rod, 14_950_000)
             .losses_g(50_000)
             .build();
         w.log.submit(&w.r, draw);
@@ -168,9 +168,9 @@ fn mix(rounds: usize) -> (MemoryState, Vec<(Context, Event)>) {
     (base, events)
 }
 
-/// A node whose input graph holds 1,000 ancestors: 500 melts, each of
+/// A material whose input graph holds 1,000 ancestors: 500 melts, each of
 /// the previous output plus a fresh primary lot.
-fn deep_node() -> (MemoryState, Uuid) {
+fn deep_material() -> (MemoryState, Uuid) {
     let mut w = world();
     let first = PrimaryLot::new(1_000_000, "CL", "S");
     let mut prev = first.id;
@@ -183,7 +183,7 @@ fn deep_node() -> (MemoryState, Uuid) {
         let t = TransformationBuilder::new(Process::Melt)
             .input(prev, mass)
             .input(pid, 1_000)
-            .output(NodeKind::Intermediate, mass + 1_000)
+            .output(MaterialKind::Intermediate, mass + 1_000)
             .build();
         prev = t.outputs[0].id;
         mass += 1_000;
@@ -195,7 +195,7 @@ fn deep_node() -> (MemoryState, Uuid) {
     let t = TransformationBuilder::new(Process::Refine)
         .input(prev, mass)
         .input(pid, 1_000)
-        .output(NodeKind::Refined, mass + 1_000)
+        .output(MaterialKind::Refined, mass + 1_000)
         .build();
     let last = t.outputs[0].id;
     w.log.submit(&w.r, t);
@@ -267,11 +267,11 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
-    let (state, node) = deep_node();
-    // 1,000 ancestor creations + the node + genesis and actor entries.
-    assert!(provenance(&state, &node).unwrap().len() > 1_001);
+    let (state, material) = deep_material();
+    // 1,000 ancestor creations + the material + genesis and actor entries.
+    assert!(provenance(&state, &material).unwrap().len() > 1_001);
     c.bench_function("provenance_1000_ancestors", |b| {
-        b.iter(|| provenance(black_box(&state), black_box(&node)).unwrap())
+        b.iter(|| provenance(black_box(&state), black_box(&material)).unwrap())
     });
 }
 

@@ -38,8 +38,8 @@ pub struct GradeMixLine {
 pub struct DeliveryAudit {
     /// Transfer entry.
     pub index: u64,
-    /// Delivered node.
-    pub node: Uuid,
+    /// Delivered material.
+    pub material: Uuid,
     /// Delivered grams.
     pub mass_g: u64,
     /// Derived recycled share at delivery.
@@ -132,7 +132,7 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
         delivered += u128::from(d.mass_g);
         deliveries.push(DeliveryAudit {
             index: d.index,
-            node: d.node,
+            material: d.material,
             mass_g: d.mass_g,
             recycled_share_ppm: d.recycled_share_ppm,
             meets_recycled_guarantee: d.recycled_share_ppm >= p.min_recycled_share_ppm,
@@ -152,7 +152,7 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
     let mut taken: u128 = 0;
     for t in &c.take_backs {
         taken += u128::from(t.net_g);
-        let grade = state::node(state, &t.lot)?.and_then(|n| n.grade);
+        let grade = state::material(state, &t.lot)?.and_then(|n| n.grade);
         let line = mix
             .entry(grade.as_ref().and_then(|g| g.grade.clone()))
             .or_default();

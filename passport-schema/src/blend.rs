@@ -11,11 +11,11 @@
 //! down (floor): a derived claim can lose at most 1 ppm per step and can
 //! never exceed what the inputs carry. Because the mean of values in
 //! `[0, 1_000_000]` stays in that range and floors never sum above the
-//! floor of the sum, pre + post + Σ origin ≤ 1,000,000 at every node.
+//! floor of the sum, pre + post + Σ origin ≤ 1,000,000 in every material.
 
 use std::collections::BTreeMap;
 
-/// Shares carried by a node, in ppm of its mass.
+/// Shares carried by a material, in ppm of its mass.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Shares {
     /// Pre-consumer recycled share.

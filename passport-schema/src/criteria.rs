@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::events::Scheme;
 use crate::graph::{Depth, ancestors};
 use crate::roles::Role;
-use crate::state::records::{Creation, NodeRecord};
+use crate::state::records::{Creation, MaterialRecord};
 use crate::state::{self, StateError, StateStore};
 
 /// One scheme criterion, in evaluation order.
@@ -56,7 +56,7 @@ fn result(criterion: Criterion, pass: bool, detail: String, evidence: Vec<u64>) 
 pub fn evaluate(
     state: &impl StateStore,
     scheme: &Scheme,
-    subject: &NodeRecord,
+    subject: &MaterialRecord,
     claimed_share_ppm: u32,
     claimed_mass_g: u64,
 ) -> Result<Vec<CriterionResult>, StateError> {
@@ -163,13 +163,13 @@ pub fn evaluate(
             Creation::Primary { .. } => {}
             Creation::Transformation { .. } => {
                 if n.parents.is_empty() && custody_fail.is_none() {
-                    custody_fail = Some(format!("node {} has no recorded inputs", n.id));
+                    custody_fail = Some(format!("material {} has no recorded inputs", n.id));
                 }
             }
         }
     }
     graded_evidence.sort_unstable();
-    let n_nodes = graph.len();
+    let n_materials = graph.len();
     out.push(result(
         Criterion::AcceptedRuleSets,
         rule_fail.is_none(),
@@ -218,7 +218,7 @@ pub fn evaluate(
         Criterion::ChainOfCustody,
         custody_fail.is_none(),
         custody_fail.unwrap_or_else(|| {
-            format!("{n_nodes} nodes back to primary lots and graded scrap lots")
+            format!("{n_materials} materials back to primary lots and graded scrap lots")
         }),
         graded_evidence,
     ));

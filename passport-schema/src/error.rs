@@ -192,17 +192,17 @@ pub enum RuleViolation {
         /// Entry that used it.
         index: u64,
     },
-    /// No material node with this id.
-    #[error("material node {id} does not exist")]
-    UnknownNode {
+    /// No material with this id.
+    #[error("material {id} does not exist")]
+    UnknownMaterial {
         /// The id.
         id: Uuid,
     },
-    /// Only the owner may consume, transfer, service or retire a node.
-    #[error("node {node} is owned by {owner}, not by signer {signer}")]
+    /// Only the owner may consume, transfer, service or retire a material.
+    #[error("material {material} is owned by {owner}, not by signer {signer}")]
     NotOwner {
-        /// The node.
-        node: Uuid,
+        /// The material.
+        material: Uuid,
         /// Its owner.
         owner: Bytes32,
         /// The signer.
@@ -214,21 +214,21 @@ pub enum RuleViolation {
         /// The field.
         field: &'static str,
     },
-    /// Consumes more than the node's remaining mass (double spend).
-    #[error("node {node}: consuming {requested_g} g but only {remaining_g} g remain")]
+    /// Consumes more than the material's remaining mass (double spend).
+    #[error("material {material}: consuming {requested_g} g but only {remaining_g} g remain")]
     Overconsumption {
-        /// The node.
-        node: Uuid,
+        /// The material.
+        material: Uuid,
         /// Requested grams.
         requested_g: u64,
         /// Remaining grams.
         remaining_g: u64,
     },
-    /// The same input node is listed twice.
-    #[error("input node {node} is listed more than once")]
+    /// The same input material is listed twice.
+    #[error("input material {material} is listed more than once")]
     DuplicateInput {
-        /// The node.
-        node: Uuid,
+        /// The material.
+        material: Uuid,
     },
     /// outputs + losses exceed the consumed inputs (mass created), or fall
     /// short of them by more than the declared tolerance (unrecorded loss).
@@ -259,20 +259,20 @@ pub enum RuleViolation {
     #[error("a transformation needs at least one input and one output")]
     EmptyTransformation,
     /// The output kind cannot be produced by this process.
-    #[error("{process:?} cannot produce a {kind:?} node")]
+    #[error("{process:?} cannot produce {kind:?} material")]
     OutputKindNotAllowed {
         /// The process.
         process: crate::events::Process,
         /// The kind.
-        kind: crate::events::NodeKind,
+        kind: crate::events::MaterialKind,
     },
-    /// The node is not a product.
-    #[error("node {node} is a {kind:?}, not a product")]
+    /// The material is not a product.
+    #[error("material {material} is a {kind:?}, not a product")]
     NotAProduct {
-        /// The node.
-        node: Uuid,
+        /// The material.
+        material: Uuid,
         /// Its kind.
-        kind: crate::events::NodeKind,
+        kind: crate::events::MaterialKind,
     },
     /// The product already has a passport.
     #[error("product {product} already has a passport (entry {index})")]
@@ -282,17 +282,17 @@ pub enum RuleViolation {
         /// Issuing entry.
         index: u64,
     },
-    /// The node has no remaining mass.
-    #[error("node {node} is fully consumed")]
-    NodeExhausted {
-        /// The node.
-        node: Uuid,
+    /// The material has no remaining mass.
+    #[error("material {material} is fully consumed")]
+    MaterialExhausted {
+        /// The material.
+        material: Uuid,
     },
     /// Transfer to the current owner.
-    #[error("node {node} is already owned by {to}")]
+    #[error("material {material} is already owned by {to}")]
     TransferToSelf {
-        /// The node.
-        node: Uuid,
+        /// The material.
+        material: Uuid,
         /// The named new owner.
         to: Bytes32,
     },
@@ -330,10 +330,10 @@ pub enum RuleViolation {
         /// The product.
         product: Uuid,
     },
-    /// A source node has no passport.
-    #[error("source node {product} has no passport")]
+    /// A source product has no passport.
+    #[error("source product {product} has no passport")]
     SourceWithoutPassport {
-        /// The node.
+        /// The source.
         product: Uuid,
     },
     /// Scrap from passports must be declared post-consumer.
@@ -350,13 +350,13 @@ pub enum RuleViolation {
         /// Sum of the sources' remaining mass.
         sources_g: u64,
     },
-    /// The node is not a scrap lot.
-    #[error("node {node} is a {kind:?}, not a scrap lot")]
+    /// The material is not a scrap lot.
+    #[error("material {material} is a {kind:?}, not a scrap lot")]
     NotAScrapLot {
-        /// The node.
-        node: Uuid,
+        /// The material.
+        material: Uuid,
         /// Its kind.
-        kind: crate::events::NodeKind,
+        kind: crate::events::MaterialKind,
     },
     /// The rule set version does not exist.
     #[error("rule set {id} version {version} is not published")]
@@ -468,10 +468,10 @@ pub enum RuleViolation {
     },
     /// The subject already holds an active certificate under this scheme.
     #[error(
-        "node {subject} already holds active certificate {certificate} under this scheme (entry {index})"
+        "material {subject} already holds active certificate {certificate} under this scheme (entry {index})"
     )]
     AlreadyCertified {
-        /// The subject node.
+        /// The subject material.
         subject: Uuid,
         /// The active certificate.
         certificate: Uuid,
@@ -550,13 +550,13 @@ pub enum RuleViolation {
         /// Customer.
         customer: Bytes32,
     },
-    /// The delivered node's kind is not in the specification.
+    /// The delivered material's kind is not in the specification.
     #[error("contract {contract}: {kind:?} is not a specified delivery kind")]
     DeliveryKindNotInSpec {
         /// Contract.
         contract: Uuid,
-        /// Node kind.
-        kind: crate::events::NodeKind,
+        /// Material kind.
+        kind: crate::events::MaterialKind,
     },
     /// A take-back must come from the customer.
     #[error("contract {contract}: take-back supplier {supplier:?} is not the customer {customer}")]
@@ -609,7 +609,7 @@ impl RuleViolation {
             RuleViolation::AlreadyRevoked { .. } => "already_revoked",
             RuleViolation::CannotRevokeSelf => "cannot_revoke_self",
             RuleViolation::DuplicateId { .. } => "duplicate_id",
-            RuleViolation::UnknownNode { .. } => "unknown_node",
+            RuleViolation::UnknownMaterial { .. } => "unknown_material",
             RuleViolation::NotOwner { .. } => "not_owner",
             RuleViolation::ZeroMass { .. } => "zero_mass",
             RuleViolation::Overconsumption { .. } => "overconsumption",
@@ -620,7 +620,7 @@ impl RuleViolation {
             RuleViolation::OutputKindNotAllowed { .. } => "output_kind_not_allowed",
             RuleViolation::NotAProduct { .. } => "not_a_product",
             RuleViolation::PassportAlreadyIssued { .. } => "passport_already_issued",
-            RuleViolation::NodeExhausted { .. } => "node_exhausted",
+            RuleViolation::MaterialExhausted { .. } => "material_exhausted",
             RuleViolation::TransferToSelf { .. } => "transfer_to_self",
             RuleViolation::ProductEndOfLife { .. } => "product_end_of_life",
             RuleViolation::InvalidGs1DigitalLink { .. } => "invalid_gs1_digital_link",

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use crate::state::records::{Creation, NodeRecord};
+use crate::state::records::{Creation, MaterialRecord};
 use crate::state::{self, StateError, StateStore};
 
 /// How far to walk.
@@ -19,14 +19,14 @@ pub(crate) enum Depth {
     Replay,
 }
 
-/// The node and all its ancestors, keyed by id.
+/// The material and all its ancestors, keyed by id.
 pub(crate) fn ancestors(
     state: &impl StateStore,
-    start: &NodeRecord,
+    start: &MaterialRecord,
     depth: Depth,
-) -> Result<BTreeMap<Uuid, NodeRecord>, StateError> {
-    let mut seen: BTreeMap<Uuid, NodeRecord> = BTreeMap::new();
-    let mut stack: Vec<NodeRecord> = vec![start.clone()];
+) -> Result<BTreeMap<Uuid, MaterialRecord>, StateError> {
+    let mut seen: BTreeMap<Uuid, MaterialRecord> = BTreeMap::new();
+    let mut stack: Vec<MaterialRecord> = vec![start.clone()];
     while let Some(n) = stack.pop() {
         if seen.contains_key(&n.id) {
             continue;
@@ -37,14 +37,14 @@ pub(crate) fn ancestors(
         );
         if walk {
             for p in &n.parents {
-                if seen.contains_key(&p.node) {
+                if seen.contains_key(&p.material) {
                     continue;
                 }
-                match state::node(state, &p.node)? {
+                match state::material(state, &p.material)? {
                     Some(rec) => stack.push(rec),
                     None => {
                         return Err(StateError::Corrupt {
-                            key: hex::encode(crate::state::keys::node(&p.node)),
+                            key: hex::encode(crate::state::keys::material(&p.material)),
                             reason: format!("parent of {} is missing", n.id),
                         });
                     }

@@ -1,4 +1,4 @@
-//! The entries a node's or certificate's claims depend on.
+//! The entries a material's or certificate's claims depend on.
 //!
 //! Replaying exactly these entries, in index order, into an empty state
 //! succeeds and reproduces the same derived shares and certificate
@@ -15,8 +15,8 @@ use crate::graph::{Depth, ancestors};
 use crate::state::records::{Change, Creation};
 use crate::state::{self, StateStore};
 
-/// Entry indices that `id` (a material node or a certificate) depends on:
-/// genesis; every node back to primary lots and received scrap lots,
+/// Entry indices that `id` (a material or a certificate) depends on:
+/// genesis; every material back to primary lots and received scrap lots,
 /// through source passports, with their creation, transfers, gradings,
 /// passport, service and end-of-life entries (consumptions by other
 /// branches are left out: they only lower remaining mass); the rule sets
@@ -49,8 +49,8 @@ pub fn provenance(state: &impl StateStore, id: &Uuid) -> Result<BTreeSet<u64>, E
     } else {
         *id
     };
-    let start = state::node(state, &subject)?.ok_or(Error::NotFound {
-        what: "node or certificate",
+    let start = state::material(state, &subject)?.ok_or(Error::NotFound {
+        what: "material or certificate",
         id: *id,
     })?;
 

@@ -8,9 +8,9 @@ use uuid::Uuid;
 use crate::bytes::Bytes32;
 use crate::criteria::{self, CriterionResult};
 use crate::error::Error;
-use crate::events::{Composition, InputUse, NodeKind, PassportIssue, SchemeRef, ServiceKind};
+use crate::events::{Composition, InputUse, MaterialKind, PassportIssue, SchemeRef, ServiceKind};
 use crate::state::records::{
-    Change, Creation, GradeRecord, HistoryItem, NodeRecord, RevocationRecord,
+    Change, Creation, GradeRecord, HistoryItem, MaterialRecord, RevocationRecord,
 };
 use crate::state::{self, StateStore};
 
@@ -26,7 +26,7 @@ pub struct RecycledShare {
 }
 
 impl RecycledShare {
-    fn of(n: &NodeRecord) -> Self {
+    fn of(n: &MaterialRecord) -> Self {
         Self {
             pre_consumer_ppm: n.recycled_pre_ppm,
             post_consumer_ppm: n.recycled_post_ppm,
@@ -35,13 +35,13 @@ impl RecycledShare {
     }
 }
 
-/// Any material node.
+/// Any material: a lot or a product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LotView {
     /// Id.
     pub id: Uuid,
     /// Kind.
-    pub kind: NodeKind,
+    pub kind: MaterialKind,
     /// Owner.
     pub owner: Bytes32,
     /// Producer.
@@ -74,9 +74,9 @@ pub struct LotView {
     pub history: Vec<HistoryItem>,
 }
 
-/// A lot (any material node) by id.
+/// A lot (any material) by id.
 pub fn lot_view(state: &impl StateStore, id: &Uuid) -> Result<LotView, Error> {
-    let n = state::node(state, id)?.ok_or(Error::NotFound {
+    let n = state::material(state, id)?.ok_or(Error::NotFound {
         what: "lot",
         id: *id,
     })?;
@@ -127,7 +127,7 @@ pub struct CertificateSummary {
 /// A product passport.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PassportView {
-    /// Product node id.
+    /// Product id.
     pub id: Uuid,
     /// Declared identity and product data.
     pub passport: PassportIssue,
@@ -135,7 +135,7 @@ pub struct PassportView {
     pub status: PassportStatus,
     /// Current owner.
     pub owner: Bytes32,
-    /// Manufacturer (creator of the product node).
+    /// Manufacturer (creator of the product).
     pub manufacturer: Bytes32,
     /// Mass.
     pub mass_g: u64,
@@ -157,7 +157,7 @@ pub struct PassportView {
 
 /// A product passport by product id.
 pub fn passport_view(state: &impl StateStore, id: &Uuid) -> Result<PassportView, Error> {
-    let n = state::node(state, id)?.ok_or(Error::NotFound {
+    let n = state::material(state, id)?.ok_or(Error::NotFound {
         what: "passport",
         id: *id,
     })?;
@@ -242,7 +242,7 @@ pub struct CertificateView {
     pub scheme: SchemeRef,
     /// Scheme name.
     pub scheme_name: String,
-    /// Subject node.
+    /// Subject material.
     pub subject: Uuid,
     /// Claimed share.
     pub claimed_recycled_share_ppm: u32,
@@ -276,8 +276,8 @@ pub fn certificate_view(state: &impl StateStore, id: &Uuid) -> Result<Certificat
         what: "scheme",
         id: c.scheme.id,
     })?;
-    let subject = state::node(state, &c.subject)?.ok_or(Error::NotFound {
-        what: "node",
+    let subject = state::material(state, &c.subject)?.ok_or(Error::NotFound {
+        what: "material",
         id: c.subject,
     })?;
     let criteria = criteria::evaluate(

@@ -67,18 +67,18 @@ impl Supplier {
 
 impl Transfer {
     /// A plain transfer.
-    pub fn new(node: Uuid, to: impl Into<Bytes32>) -> Self {
+    pub fn new(material: Uuid, to: impl Into<Bytes32>) -> Self {
         Self {
-            node,
+            material,
             to: to.into(),
             contract: None,
         }
     }
 
     /// A delivery under a contract.
-    pub fn delivery(node: Uuid, to: impl Into<Bytes32>, contract: Uuid) -> Self {
+    pub fn delivery(material: Uuid, to: impl Into<Bytes32>, contract: Uuid) -> Self {
         Self {
-            node,
+            material,
             to: to.into(),
             contract: Some(contract),
         }
@@ -105,14 +105,14 @@ impl TransformationBuilder {
         }
     }
 
-    /// Consumes `mass_g` of `node`.
-    pub fn input(mut self, node: Uuid, mass_g: u64) -> Self {
-        self.t.inputs.push(InputUse { node, mass_g });
+    /// Consumes `mass_g` of `material`.
+    pub fn input(mut self, material: Uuid, mass_g: u64) -> Self {
+        self.t.inputs.push(InputUse { material, mass_g });
         self
     }
 
     /// Creates an output with a fresh id.
-    pub fn output(self, kind: NodeKind, mass_g: u64) -> Self {
+    pub fn output(self, kind: MaterialKind, mass_g: u64) -> Self {
         self.output_with(Uuid::now_v7(), kind, mass_g, None)
     }
 
@@ -120,7 +120,7 @@ impl TransformationBuilder {
     pub fn output_with(
         mut self,
         id: Uuid,
-        kind: NodeKind,
+        kind: MaterialKind,
         mass_g: u64,
         composition: Option<Composition>,
     ) -> Self {

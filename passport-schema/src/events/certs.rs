@@ -45,7 +45,7 @@ pub struct CertificateIssue {
     pub id: Uuid,
     /// Scheme and version.
     pub scheme: SchemeRef,
-    /// Certified node (lot or product).
+    /// Certified material (lot or product).
     pub subject: Uuid,
     /// Claimed recycled share, ppm (must not exceed the derived share).
     pub claimed_recycled_share_ppm: u32,

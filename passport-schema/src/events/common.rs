@@ -31,10 +31,10 @@ impl Composition {
     }
 }
 
-/// What a material node is.
+/// What kind of material a lot or product is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum NodeKind {
+pub enum MaterialKind {
     /// Primary copper cathode lot (registered, never produced on-ledger).
     PrimaryCathode,
     /// Scrap lot: received by a recycler, or home scrap from a transformation.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::common::NodeKind;
+use super::common::MaterialKind;
 use crate::bytes::Bytes32;
 
 /// What may be delivered.
@@ -12,8 +12,8 @@ use crate::bytes::Bytes32;
 pub struct MaterialSpec {
     /// Free text.
     pub description: String,
-    /// Node kinds that may be delivered.
-    pub kinds: Vec<NodeKind>,
+    /// Material kinds that may be delivered.
+    pub kinds: Vec<MaterialKind>,
     /// Minimum Cu ppm of every delivery's latest composition.
     pub min_cu_ppm: u32,
 }

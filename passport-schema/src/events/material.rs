@@ -1,17 +1,17 @@
-//! Material nodes: primary lots, transformations, passports, custody,
+//! Material: primary lots, transformations, passports, custody,
 //! service history and end of life.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::common::{Composition, NodeKind, Process};
+use super::common::{Composition, MaterialKind, Process};
 use crate::bytes::Bytes32;
 
 /// Registers a primary cathode lot (all primary content, one origin).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrimaryLot {
-    /// New node id.
+    /// New material id.
     pub id: Uuid,
     /// Mass in grams.
     pub mass_g: u64,
@@ -29,9 +29,9 @@ pub struct PrimaryLot {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InputUse {
-    /// Consumed node.
-    pub node: Uuid,
-    /// Grams consumed (at most the node's remaining mass).
+    /// Consumed material.
+    pub material: Uuid,
+    /// Grams consumed (at most the material's remaining mass).
     pub mass_g: u64,
 }
 
@@ -39,10 +39,10 @@ pub struct InputUse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputSpec {
-    /// New node id.
+    /// New material id.
     pub id: Uuid,
-    /// Kind of the new node (never `primary_cathode`).
-    pub kind: NodeKind,
+    /// Kind of the new material (never `primary_cathode`).
+    pub kind: MaterialKind,
     /// Mass in grams.
     pub mass_g: u64,
     /// Measured composition, if any.
@@ -56,7 +56,7 @@ pub struct OutputSpec {
 pub struct Transformation {
     /// The process.
     pub process: Process,
-    /// Consumed inputs (distinct nodes).
+    /// Consumed inputs (distinct materials).
     pub inputs: Vec<InputUse>,
     /// Created outputs (new, distinct ids).
     pub outputs: Vec<OutputSpec>,
@@ -98,11 +98,11 @@ pub struct ProcessStep {
     pub country: String,
 }
 
-/// Issues the passport of an existing product node the signer owns.
+/// Issues the passport of an existing product the signer owns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PassportIssue {
-    /// The product node.
+    /// The product.
     pub product: Uuid,
     /// Product name.
     pub name: String,
@@ -116,7 +116,7 @@ pub struct PassportIssue {
     pub granularity: Granularity,
     /// Declared alloy.
     pub alloy: Alloy,
-    /// Declared composition (becomes the node's latest composition).
+    /// Declared composition (becomes the product's latest composition).
     pub composition: Composition,
     /// Cradle-to-gate carbon footprint, g CO2e per kg of product.
     pub carbon_footprint_g_co2e_per_kg: u32,
@@ -127,13 +127,13 @@ pub struct PassportIssue {
     pub process_summary: Vec<ProcessStep>,
 }
 
-/// Transfers a whole node to a new owner. With `contract` set it is a
+/// Transfers a whole material (lot or product) to a new owner. With `contract` set it is a
 /// delivery under that contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Transfer {
-    /// The node.
-    pub node: Uuid,
+    /// The material.
+    pub material: Uuid,
     /// New owner's key id.
     pub to: Bytes32,
     /// Contract this delivery is made under, if any.
@@ -160,7 +160,7 @@ pub enum ServiceKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceEvent {
-    /// The product node.
+    /// The product.
     pub product: Uuid,
     /// What was done.
     pub kind: ServiceKind,
@@ -174,7 +174,7 @@ pub struct ServiceEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EndOfLife {
-    /// The product node.
+    /// The product.
     pub product: Uuid,
     /// Free text.
     pub reason: String,

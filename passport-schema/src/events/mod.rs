@@ -19,7 +19,7 @@ pub use builders::{
     TransformationBuilder,
 };
 pub use certs::{CertificateIssue, CertificateRevocation, CompositionLimit, Scheme};
-pub use common::{Composition, NodeKind, Process, RuleSetRef, SchemeRef};
+pub use common::{Composition, MaterialKind, Process, RuleSetRef, SchemeRef};
 pub use contracts::{ContractAcceptance, ContractProposal, GradeTerm, MaterialSpec, TakeBackTerms};
 pub use material::{
     Alloy, EndOfLife, Granularity, InputUse, OutputSpec, PassportIssue, PrimaryLot, ProcessStep,

@@ -36,7 +36,7 @@ pub struct Supplier {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScrapReceipt {
-    /// New node id.
+    /// New scrap lot id.
     pub id: Uuid,
     /// Gross weight in grams.
     pub gross_g: u64,

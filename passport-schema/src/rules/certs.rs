@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::scrap::check_version;
 use super::validate::{element, invalid, ppm, text};
-use super::{Cx, Tx, claim_id, load_node, put_node};
+use super::{Cx, Tx, claim_id, load_material, put_material};
 use crate::criteria;
 use crate::error::RuleViolation;
 use crate::events::{CertificateIssue, CertificateRevocation, Scheme};
@@ -100,7 +100,7 @@ pub(super) fn issue<S: StateStore>(
             publisher: scheme.publisher,
         });
     }
-    let mut subject = load_node(tx, &e.subject)?;
+    let mut subject = load_material(tx, &e.subject)?;
     let results = criteria::evaluate(
         tx,
         &scheme.scheme,
@@ -148,7 +148,7 @@ pub(super) fn issue<S: StateStore>(
     subject
         .history
         .push(cx.history(Change::Certified { certificate: e.id }));
-    put_node(tx, &subject)
+    put_material(tx, &subject)
 }
 
 pub(super) fn revoke<S: StateStore>(

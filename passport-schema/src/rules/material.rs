@@ -3,15 +3,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::validate::{MILLION, composition, country, gs1_digital_link, text};
-use super::{Cx, Tx, active_contract_of_producer, claim_id, owned_node, put_node};
+use super::{Cx, Tx, active_contract_of_producer, claim_id, owned_material, put_material};
 use crate::blend::{Shares, blend};
 use crate::error::{MassImbalance, RuleViolation};
 use crate::events::{
-    Alloy, EndOfLife, NodeKind, PassportIssue, PrimaryLot, Process, ServiceEvent, Transfer,
+    Alloy, EndOfLife, MaterialKind, PassportIssue, PrimaryLot, Process, ServiceEvent, Transfer,
     Transformation,
 };
 use crate::roles::Role;
-use crate::state::records::{Change, Creation, DeliveryRecord, IdKind, NodeRecord};
+use crate::state::records::{Change, Creation, DeliveryRecord, IdKind, MaterialRecord};
 use crate::state::{self, StateStore, keys};
 
 /// Highest plausible conductivity: 120.00 %IACS (annealed copper is ~101 %).
@@ -33,10 +33,10 @@ pub(super) fn primary_lot<S: StateStore>(
     if let Some(c) = &e.composition {
         composition("composition", c)?;
     }
-    claim_id(tx, &e.id, IdKind::Node, cx.index)?;
-    let node = NodeRecord {
+    claim_id(tx, &e.id, IdKind::Material, cx.index)?;
+    let rec = MaterialRecord {
         id: e.id,
-        kind: NodeKind::PrimaryCathode,
+        kind: MaterialKind::PrimaryCathode,
         owner: cx.signer,
         producer: cx.signer,
         mass_g: e.mass_g,
@@ -58,18 +58,18 @@ pub(super) fn primary_lot<S: StateStore>(
         certificates: Vec::new(),
         history: vec![cx.history(Change::Created)],
     };
-    put_node(tx, &node)
+    put_material(tx, &rec)
 }
 
-fn output_allowed(process: Process, kind: NodeKind) -> bool {
+fn output_allowed(process: Process, kind: MaterialKind) -> bool {
     match kind {
-        NodeKind::PrimaryCathode => false,
-        NodeKind::Product => matches!(process, Process::Assemble | Process::Disassemble),
+        MaterialKind::PrimaryCathode => false,
+        MaterialKind::Product => matches!(process, Process::Assemble | Process::Disassemble),
         _ => true,
     }
 }
 
-pub(crate) fn shares_of(n: &NodeRecord) -> Shares {
+pub(crate) fn shares_of(n: &MaterialRecord) -> Shares {
     Shares {
         pre_ppm: n.recycled_pre_ppm,
         post_ppm: n.recycled_post_ppm,
@@ -86,21 +86,23 @@ pub(super) fn transform<S: StateStore>(
         return Err(RuleViolation::EmptyTransformation);
     }
     let mut seen = BTreeSet::new();
-    let mut inputs: Vec<(NodeRecord, u64)> = Vec::with_capacity(e.inputs.len());
+    let mut inputs: Vec<(MaterialRecord, u64)> = Vec::with_capacity(e.inputs.len());
     let mut in_sum: u128 = 0;
     for i in &e.inputs {
-        if !seen.insert(i.node) {
-            return Err(RuleViolation::DuplicateInput { node: i.node });
+        if !seen.insert(i.material) {
+            return Err(RuleViolation::DuplicateInput {
+                material: i.material,
+            });
         }
         if i.mass_g == 0 {
             return Err(RuleViolation::ZeroMass {
                 field: "inputs.mass_g",
             });
         }
-        let n = owned_node(tx, cx, &i.node)?;
+        let n = owned_material(tx, cx, &i.material)?;
         if i.mass_g > n.remaining_g {
             return Err(RuleViolation::Overconsumption {
-                node: i.node,
+                material: i.material,
                 requested_g: i.mass_g,
                 remaining_g: n.remaining_g,
             });
@@ -159,11 +161,11 @@ pub(super) fn transform<S: StateStore>(
     for (mut n, g) in inputs {
         n.remaining_g -= g; // checked above: g <= remaining
         n.history.push(cx.history(Change::Consumed { mass_g: g }));
-        put_node(tx, &n)?;
+        put_material(tx, &n)?;
     }
     for o in &e.outputs {
-        claim_id(tx, &o.id, IdKind::Node, cx.index)?;
-        let node = NodeRecord {
+        claim_id(tx, &o.id, IdKind::Material, cx.index)?;
+        let rec = MaterialRecord {
             id: o.id,
             kind: o.kind,
             owner: cx.signer,
@@ -186,15 +188,15 @@ pub(super) fn transform<S: StateStore>(
             certificates: Vec::new(),
             history: vec![cx.history(Change::Created)],
         };
-        put_node(tx, &node)?;
+        put_material(tx, &rec)?;
     }
     Ok(())
 }
 
-fn live_product(n: &NodeRecord) -> Result<(), RuleViolation> {
-    if n.kind != NodeKind::Product {
+fn live_product(n: &MaterialRecord) -> Result<(), RuleViolation> {
+    if n.kind != MaterialKind::Product {
         return Err(RuleViolation::NotAProduct {
-            node: n.id,
+            material: n.id,
             kind: n.kind,
         });
     }
@@ -205,7 +207,7 @@ fn live_product(n: &NodeRecord) -> Result<(), RuleViolation> {
         });
     }
     if n.remaining_g == 0 {
-        return Err(RuleViolation::NodeExhausted { node: n.id });
+        return Err(RuleViolation::MaterialExhausted { material: n.id });
     }
     Ok(())
 }
@@ -215,7 +217,7 @@ pub(super) fn passport<S: StateStore>(
     cx: &Cx,
     e: &PassportIssue,
 ) -> Result<(), RuleViolation> {
-    let mut n = owned_node(tx, cx, &e.product)?;
+    let mut n = owned_material(tx, cx, &e.product)?;
     live_product(&n)?;
     if n.passport.is_some() {
         let index = n
@@ -257,7 +259,7 @@ pub(super) fn passport<S: StateStore>(
     n.passport = Some(e.clone());
     n.composition = Some(e.composition.clone());
     n.history.push(cx.history(Change::PassportIssued));
-    put_node(tx, &n)
+    put_material(tx, &n)
 }
 
 pub(super) fn transfer<S: StateStore>(
@@ -265,13 +267,15 @@ pub(super) fn transfer<S: StateStore>(
     cx: &Cx,
     e: &Transfer,
 ) -> Result<(), RuleViolation> {
-    let mut n = owned_node(tx, cx, &e.node)?;
+    let mut n = owned_material(tx, cx, &e.material)?;
     if n.remaining_g == 0 {
-        return Err(RuleViolation::NodeExhausted { node: e.node });
+        return Err(RuleViolation::MaterialExhausted {
+            material: e.material,
+        });
     }
     if e.to == n.owner {
         return Err(RuleViolation::TransferToSelf {
-            node: e.node,
+            material: e.material,
             to: e.to,
         });
     }
@@ -297,7 +301,7 @@ pub(super) fn transfer<S: StateStore>(
         c.deliveries.push(DeliveryRecord {
             index: cx.index,
             occurred_ms: cx.occurred_ms,
-            node: n.id,
+            material: n.id,
             kind: n.kind,
             mass_g: n.remaining_g,
             recycled_share_ppm: n.recycled_ppm(),
@@ -311,7 +315,7 @@ pub(super) fn transfer<S: StateStore>(
         contract: e.contract,
     }));
     n.owner = e.to;
-    put_node(tx, &n)
+    put_material(tx, &n)
 }
 
 pub(super) fn service<S: StateStore>(
@@ -319,14 +323,14 @@ pub(super) fn service<S: StateStore>(
     cx: &Cx,
     e: &ServiceEvent,
 ) -> Result<(), RuleViolation> {
-    let mut n = super::node_for(tx, cx, &e.product, Some(Role::Service))?;
+    let mut n = super::material_for(tx, cx, &e.product, Some(Role::Service))?;
     live_product(&n)?;
     n.history.push(cx.history(Change::Service {
         kind: e.kind,
         note: e.note.clone(),
         evidence: e.evidence.clone(),
     }));
-    put_node(tx, &n)
+    put_material(tx, &n)
 }
 
 pub(super) fn end_of_life<S: StateStore>(
@@ -334,7 +338,7 @@ pub(super) fn end_of_life<S: StateStore>(
     cx: &Cx,
     e: &EndOfLife,
 ) -> Result<(), RuleViolation> {
-    let mut n = owned_node(tx, cx, &e.product)?;
+    let mut n = owned_material(tx, cx, &e.product)?;
     live_product(&n)?;
     text("reason", &e.reason)?;
     n.end_of_life = Some(cx.index);
@@ -342,5 +346,5 @@ pub(super) fn end_of_life<S: StateStore>(
         reason: e.reason.clone(),
         evidence: e.evidence.clone(),
     }));
-    put_node(tx, &n)
+    put_material(tx, &n)
 }

@@ -15,7 +15,7 @@ use crate::error::RuleViolation;
 use crate::events::{Event, EventBody, EventKind, SCHEMA_VERSION};
 use crate::roles::{Role, allowed_roles};
 use crate::state::records::{
-    ActorRecord, Change, ContractRecord, HistoryItem, IdClaim, IdKind, NodeRecord,
+    ActorRecord, Change, ContractRecord, HistoryItem, IdClaim, IdKind, MaterialRecord,
 };
 use crate::state::{self, Overlay, StateStore, keys};
 
@@ -149,34 +149,34 @@ pub(crate) fn claim_id<S: StateStore>(
     Ok(())
 }
 
-pub(crate) fn load_node<S: StateStore>(
+pub(crate) fn load_material<S: StateStore>(
     tx: &Tx<'_, S>,
     id: &Uuid,
-) -> Result<NodeRecord, RuleViolation> {
-    state::node(tx, id)?.ok_or(RuleViolation::UnknownNode { id: *id })
+) -> Result<MaterialRecord, RuleViolation> {
+    state::material(tx, id)?.ok_or(RuleViolation::UnknownMaterial { id: *id })
 }
 
-pub(crate) fn owned_node<S: StateStore>(
+pub(crate) fn owned_material<S: StateStore>(
     tx: &Tx<'_, S>,
     cx: &Cx,
     id: &Uuid,
-) -> Result<NodeRecord, RuleViolation> {
-    node_for(tx, cx, id, None)
+) -> Result<MaterialRecord, RuleViolation> {
+    material_for(tx, cx, id, None)
 }
 
-/// The node, if the signer owns it or holds `also`: a role that may act on
-/// nodes it does not own (a service actor's inspection, a certifier's grading).
-pub(crate) fn node_for<S: StateStore>(
+/// The material, if the signer owns it or holds `also`: a role that may act
+/// on material it does not own (a service actor's inspection, a certifier's grading).
+pub(crate) fn material_for<S: StateStore>(
     tx: &Tx<'_, S>,
     cx: &Cx,
     id: &Uuid,
     also: Option<Role>,
-) -> Result<NodeRecord, RuleViolation> {
-    let n = load_node(tx, id)?;
+) -> Result<MaterialRecord, RuleViolation> {
+    let n = load_material(tx, id)?;
     let by_role = also.is_some_and(|r| cx.actor.roles.contains(&r));
     if n.owner != cx.signer && !by_role {
         return Err(RuleViolation::NotOwner {
-            node: *id,
+            material: *id,
             owner: n.owner,
             signer: cx.signer,
         });
@@ -184,11 +184,11 @@ pub(crate) fn node_for<S: StateStore>(
     Ok(n)
 }
 
-pub(crate) fn put_node<S: StateStore>(
+pub(crate) fn put_material<S: StateStore>(
     tx: &mut Tx<'_, S>,
-    n: &NodeRecord,
+    n: &MaterialRecord,
 ) -> Result<(), RuleViolation> {
-    tx.put(keys::node(&n.id), n)?;
+    tx.put(keys::material(&n.id), n)?;
     Ok(())
 }
 

@@ -3,13 +3,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::validate::{MILLION, composition, country, element, ppm, text};
-use super::{Cx, Tx, active_contract_of_producer, claim_id, owned_node, put_node};
+use super::{Cx, Tx, active_contract_of_producer, claim_id, owned_material, put_material};
 use crate::error::RuleViolation;
-use crate::events::{Composition, Grading, InputUse, NodeKind, RuleSet, ScrapOrigin, ScrapReceipt};
+use crate::events::{
+    Composition, Grading, InputUse, MaterialKind, RuleSet, ScrapOrigin, ScrapReceipt,
+};
 use crate::grading::compute_grade;
 use crate::roles::Role;
 use crate::state::records::{
-    Change, Creation, GradeRecord, IdKind, LatestVersion, NodeRecord, RuleSetRecord, TakeBackRecord,
+    Change, Creation, GradeRecord, IdKind, LatestVersion, MaterialRecord, RuleSetRecord,
+    TakeBackRecord,
 };
 use crate::state::{self, StateStore, keys};
 
@@ -36,16 +39,16 @@ pub(super) fn receive<S: StateStore>(
 
     // Source passports: end-of-life products the receiver owns, consumed whole.
     let mut seen = BTreeSet::new();
-    let mut sources: Vec<NodeRecord> = Vec::with_capacity(e.source_passports.len());
+    let mut sources: Vec<MaterialRecord> = Vec::with_capacity(e.source_passports.len());
     let mut sources_g: u128 = 0;
     for id in &e.source_passports {
         if !seen.insert(*id) {
-            return Err(RuleViolation::DuplicateInput { node: *id });
+            return Err(RuleViolation::DuplicateInput { material: *id });
         }
-        let n = owned_node(tx, cx, id)?;
-        if n.kind != NodeKind::Product {
+        let n = owned_material(tx, cx, id)?;
+        if n.kind != MaterialKind::Product {
             return Err(RuleViolation::NotAProduct {
-                node: *id,
+                material: *id,
                 kind: n.kind,
             });
         }
@@ -56,7 +59,7 @@ pub(super) fn receive<S: StateStore>(
             return Err(RuleViolation::SourcePassportNotEndOfLife { product: *id });
         }
         if n.remaining_g == 0 {
-            return Err(RuleViolation::NodeExhausted { node: *id });
+            return Err(RuleViolation::MaterialExhausted { material: *id });
         }
         sources_g += u128::from(n.remaining_g);
         sources.push(n);
@@ -93,27 +96,27 @@ pub(super) fn receive<S: StateStore>(
         tx.put(keys::contract(cid), &c)?;
     }
 
-    claim_id(tx, &e.id, IdKind::Node, cx.index)?;
+    claim_id(tx, &e.id, IdKind::Material, cx.index)?;
     let mut parents = Vec::with_capacity(sources.len());
     for mut n in sources {
         parents.push(InputUse {
-            node: n.id,
+            material: n.id,
             mass_g: n.remaining_g,
         });
         n.history.push(cx.history(Change::Consumed {
             mass_g: n.remaining_g,
         }));
         n.remaining_g = 0;
-        put_node(tx, &n)?;
+        put_material(tx, &n)?;
     }
     let (pre, post) = match e.origin_class {
         ScrapOrigin::PostConsumer => (0, MILLION),
         ScrapOrigin::PreConsumer => (MILLION, 0),
         ScrapOrigin::Home => (0, 0),
     };
-    let node = NodeRecord {
+    let rec = MaterialRecord {
         id: e.id,
-        kind: NodeKind::Scrap,
+        kind: MaterialKind::Scrap,
         owner: cx.signer,
         producer: cx.signer,
         mass_g: e.net_g,
@@ -137,7 +140,7 @@ pub(super) fn receive<S: StateStore>(
         certificates: Vec::new(),
         history: vec![cx.history(Change::Created)],
     };
-    put_node(tx, &node)
+    put_material(tx, &rec)
 }
 
 fn check_rule_set(r: &RuleSet) -> Result<(), String> {
@@ -252,15 +255,15 @@ pub(super) fn grade<S: StateStore>(
     cx: &Cx,
     e: &Grading,
 ) -> Result<(), RuleViolation> {
-    let mut n = super::node_for(tx, cx, &e.lot, Some(Role::Certifier))?;
-    if n.kind != NodeKind::Scrap {
+    let mut n = super::material_for(tx, cx, &e.lot, Some(Role::Certifier))?;
+    if n.kind != MaterialKind::Scrap {
         return Err(RuleViolation::NotAScrapLot {
-            node: e.lot,
+            material: e.lot,
             kind: n.kind,
         });
     }
     if n.remaining_g == 0 {
-        return Err(RuleViolation::NodeExhausted { node: e.lot });
+        return Err(RuleViolation::MaterialExhausted { material: e.lot });
     }
     text("instrument_serial", &e.instrument_serial)?;
     let rs = state::rule_set(tx, &e.rule_set.id, e.rule_set.version)?.ok_or(
@@ -323,5 +326,5 @@ pub(super) fn grade<S: StateStore>(
         rule_set: e.rule_set,
         grade: computed,
     }));
-    put_node(tx, &n)
+    put_material(tx, &n)
 }

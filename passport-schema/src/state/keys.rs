@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `genesis` | [`GenesisRecord`](super::records::GenesisRecord) |
 //! | `actor/` + kid (32 B) | [`ActorRecord`](super::records::ActorRecord) |
-//! | `node/` + uuid (16 B) | [`NodeRecord`](super::records::NodeRecord) |
+//! | `material/` + uuid (16 B) | [`MaterialRecord`](super::records::MaterialRecord) |
 //! | `ruleset/` + uuid + version (u32 BE) | [`RuleSetRecord`](super::records::RuleSetRecord) |
 //! | `ruleset-latest/` + uuid | [`LatestVersion`](super::records::LatestVersion) |
 //! | `scheme/` + uuid + version (u32 BE) | [`SchemeRecord`](super::records::SchemeRecord) |
@@ -35,9 +35,9 @@ pub fn actor(kid: &[u8; 32]) -> Vec<u8> {
     with(b"actor/", &[kid])
 }
 
-/// `node/` + uuid.
-pub fn node(id: &Uuid) -> Vec<u8> {
-    with(b"node/", &[id.as_bytes()])
+/// `material/` + uuid.
+pub fn material(id: &Uuid) -> Vec<u8> {
+    with(b"material/", &[id.as_bytes()])
 }
 
 /// `ruleset/` + uuid + version BE.

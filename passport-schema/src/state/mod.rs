@@ -67,7 +67,7 @@ pub(crate) fn encode_record<T: Serialize>(value: &T) -> Result<Vec<u8>, StateErr
 
 use records::{
     ActorRecord, CertificateRecord, ContractRecord, GenesisRecord, IdClaim, LatestVersion,
-    NodeRecord, RuleSetRecord, SchemeRecord,
+    MaterialRecord, RuleSetRecord, SchemeRecord,
 };
 use uuid::Uuid;
 
@@ -81,9 +81,9 @@ pub fn actor(state: &impl StateStore, kid: &[u8; 32]) -> Result<Option<ActorReco
     get_record(state, &keys::actor(kid))
 }
 
-/// A material node by id.
-pub fn node(state: &impl StateStore, id: &Uuid) -> Result<Option<NodeRecord>, StateError> {
-    get_record(state, &keys::node(id))
+/// A material by id.
+pub fn material(state: &impl StateStore, id: &Uuid) -> Result<Option<MaterialRecord>, StateError> {
+    get_record(state, &keys::material(id))
 }
 
 /// One published rule set version.

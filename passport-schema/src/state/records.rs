@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::bytes::Bytes32;
 use crate::criteria::CriterionResult;
 use crate::events::{
-    Composition, ContractProposal, InputUse, NodeKind, PassportIssue, Process, RuleSet, RuleSetRef,
-    Scheme, SchemeRef, ScrapOrigin, ServiceKind, Supplier,
+    Composition, ContractProposal, InputUse, MaterialKind, PassportIssue, Process, RuleSet,
+    RuleSetRef, Scheme, SchemeRef, ScrapOrigin, ServiceKind, Supplier,
 };
 use crate::roles::Role;
 
@@ -74,7 +74,7 @@ pub struct ActorRecord {
     pub revoked: Option<RevocationRecord>,
 }
 
-/// How a node came to exist.
+/// How a material came to exist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Creation {
@@ -109,7 +109,7 @@ pub enum Creation {
     },
 }
 
-/// One change to a node.
+/// One change to a material.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
@@ -187,14 +187,14 @@ pub struct GradeRecord {
     pub index: u64,
 }
 
-/// A material node.
+/// A material: a quantity of copper (a lot or a product).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NodeRecord {
+pub struct MaterialRecord {
     /// Id.
     pub id: Uuid,
     /// Kind.
-    pub kind: NodeKind,
+    pub kind: MaterialKind,
     /// Current owner.
     pub owner: Bytes32,
     /// Creator (registrant, transformer or receiver).
@@ -229,7 +229,7 @@ pub struct NodeRecord {
     pub history: Vec<HistoryItem>,
 }
 
-impl NodeRecord {
+impl MaterialRecord {
     /// Derived recycled share (pre + post consumer), ppm.
     pub fn recycled_ppm(&self) -> u32 {
         self.recycled_pre_ppm.saturating_add(self.recycled_post_ppm)
@@ -278,7 +278,7 @@ pub struct CertificateRecord {
     pub id: Uuid,
     /// Scheme.
     pub scheme: SchemeRef,
-    /// Subject node.
+    /// Subject material.
     pub subject: Uuid,
     /// Claimed share, ppm.
     pub claimed_recycled_share_ppm: u32,
@@ -304,11 +304,11 @@ pub struct DeliveryRecord {
     pub index: u64,
     /// Event time.
     pub occurred_ms: i64,
-    /// Delivered node.
-    pub node: Uuid,
+    /// Delivered material.
+    pub material: Uuid,
     /// Its kind.
-    pub kind: NodeKind,
-    /// Delivered grams (the node's remaining mass).
+    pub kind: MaterialKind,
+    /// Delivered grams (the material's remaining mass).
     pub mass_g: u64,
     /// Its derived recycled share at delivery, ppm.
     pub recycled_share_ppm: u32,
@@ -352,8 +352,8 @@ pub struct ContractRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdKind {
-    /// Material node.
-    Node,
+    /// Material (a lot or a product).
+    Material,
     /// Rule set.
     RuleSet,
     /// Scheme.

@@ -139,8 +139,8 @@ impl Ledger {
         a
     }
 
-    pub fn node(&self, id: &Uuid) -> state::records::NodeRecord {
-        state::node(&self.state, id).unwrap().unwrap()
+    pub fn material(&self, id: &Uuid) -> state::records::MaterialRecord {
+        state::material(&self.state, id).unwrap().unwrap()
     }
 
     /// Replays the given indices into a fresh state.

@@ -11,7 +11,7 @@ fn sample() -> Event {
         T0,
         TransformationBuilder::new(Process::Melt)
             .input(Uuid::now_v7(), 1_000)
-            .output(NodeKind::Intermediate, 1_000)
+            .output(MaterialKind::Intermediate, 1_000)
             .build(),
     )
 }

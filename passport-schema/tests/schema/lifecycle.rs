@@ -41,22 +41,27 @@ pub fn story() -> Story {
     // Rod and foil (with home scrap from rolling).
     let draw = TransformationBuilder::new(Process::Draw)
         .input(p1.id, 60 * T)
-        .output_with(Uuid::now_v7(), NodeKind::Rod, 59_900_000, Some(cu(999_930)))
+        .output_with(
+            Uuid::now_v7(),
+            MaterialKind::Rod,
+            59_900_000,
+            Some(cu(999_930)),
+        )
         .losses_g(100_000)
         .build();
     let rod = draw.outputs[0].id;
     l.submit(&m, draw).unwrap();
     let roll = TransformationBuilder::new(Process::Roll)
         .input(p1.id, 40 * T)
-        .output(NodeKind::Foil, 39 * T)
-        .output(NodeKind::Scrap, 950_000)
+        .output(MaterialKind::Foil, 39 * T)
+        .output(MaterialKind::Scrap, 950_000)
         .losses_g(50_000)
         .build();
     let foil = roll.outputs[0].id;
     let home_scrap = roll.outputs[1].id;
     l.submit(&m, roll).unwrap();
     assert_eq!(
-        l.node(&home_scrap).recycled_ppm(),
+        l.material(&home_scrap).recycled_ppm(),
         0,
         "home scrap is not recycled"
     );
@@ -65,13 +70,13 @@ pub fn story() -> Story {
     let asm = TransformationBuilder::new(Process::Assemble)
         .input(rod, 10 * T)
         .input(foil, T)
-        .output(NodeKind::Product, 10_900_000)
+        .output(MaterialKind::Product, 10_900_000)
         .losses_g(100_000)
         .build();
     let product = asm.outputs[0].id;
     l.submit(&m, asm).unwrap();
     l.submit(&m, passport_for(product)).unwrap();
-    assert_eq!(l.node(&product).origin_ppm.get("CL"), Some(&1_000_000));
+    assert_eq!(l.material(&product).origin_ppm.get("CL"), Some(&1_000_000));
 
     // Service history, then end of life.
     l.submit(&m, Transfer::new(product, u.kid)).unwrap();
@@ -151,7 +156,7 @@ pub fn story() -> Story {
         .input(post_lot, 10_500_000)
         .input(pre_lot, 5 * T)
         .input(p2.id, 20 * T)
-        .output(NodeKind::Intermediate, 35_200_000)
+        .output(MaterialKind::Intermediate, 35_200_000)
         .losses_g(300_000)
         .tolerance_g(10_000)
         .build();
@@ -159,10 +164,15 @@ pub fn story() -> Story {
     l.submit(&r, melt).unwrap();
     let refine = TransformationBuilder::new(Process::Refine)
         .input(anode, 35_200_000)
-        .output_with(Uuid::now_v7(), NodeKind::Refined, 20 * T, Some(cu(999_970)))
         .output_with(
             Uuid::now_v7(),
-            NodeKind::Refined,
+            MaterialKind::Refined,
+            20 * T,
+            Some(cu(999_970)),
+        )
+        .output_with(
+            Uuid::now_v7(),
+            MaterialKind::Refined,
             14_900_000,
             Some(cu(999_960)),
         )
@@ -210,7 +220,7 @@ pub fn story() -> Story {
     // Contract: proposal, acceptance, deliveries, take-back.
     let spec = MaterialSpec {
         description: "Cu-CATH-1 equivalent refined copper".into(),
-        kinds: vec![NodeKind::Refined],
+        kinds: vec![MaterialKind::Refined],
         min_cu_ppm: 999_500,
     };
     let k = ContractBuilder::new(m.kid, spec, T0, T0 + 365 * DAY, "CNY")
@@ -328,7 +338,7 @@ fn full_lifecycle() {
     assert_eq!(pv.passport.granularity, Granularity::Batch);
     assert!(serde_json::to_string(&pv).unwrap().contains("id.gs1.org"));
     let b = lot_view(&st.l.state, &st.refined_b).unwrap();
-    assert_eq!(b.owner, st.l.node(&st.refined_a).owner);
+    assert_eq!(b.owner, st.l.material(&st.refined_a).owner);
 }
 
 #[test]
@@ -358,7 +368,7 @@ fn certificate_revocation_sets_status() {
     assert_eq!(re.criteria, cv.criteria);
 }
 
-fn assert_replay_reproduces(l: &Ledger, id: Uuid, node: Uuid, cert: Option<Uuid>) {
+fn assert_replay_reproduces(l: &Ledger, id: Uuid, material: Uuid, cert: Option<Uuid>) {
     let prov = provenance(&l.state, &id).unwrap();
     assert!(prov.contains(&0));
     assert!(
@@ -368,8 +378,8 @@ fn assert_replay_reproduces(l: &Ledger, id: Uuid, node: Uuid, cert: Option<Uuid>
     let replayed = l
         .replay(prov.iter().copied())
         .unwrap_or_else(|(i, e)| panic!("replay of entry {i} failed: {e}"));
-    let full = lot_view(&l.state, &node).unwrap();
-    let re = lot_view(&replayed, &node).unwrap();
+    let full = lot_view(&l.state, &material).unwrap();
+    let re = lot_view(&replayed, &material).unwrap();
     assert_eq!(full.recycled, re.recycled);
     assert_eq!(full.origin_ppm, re.origin_ppm);
     if let Some(c) = cert {
@@ -387,7 +397,7 @@ fn provenance_replay_reproduces_certificate() {
     assert_replay_reproduces(&st.l, st.cert, st.refined_a, Some(st.cert));
     // The source passport's service and end-of-life entries are included.
     let prov = provenance(&st.l.state, &st.cert).unwrap();
-    let p = st.l.node(&st.product);
+    let p = st.l.material(&st.product);
     for h in &p.history {
         if !matches!(h.change, state::records::Change::Consumed { .. }) {
             assert!(prov.contains(&h.index));
@@ -396,7 +406,7 @@ fn provenance_replay_reproduces_certificate() {
 }
 
 #[test]
-fn provenance_replay_reproduces_nodes() {
+fn provenance_replay_reproduces_materials() {
     let st = story();
     for n in [st.refined_a, st.refined_b, st.post_lot] {
         assert_replay_reproduces(&st.l, n, n, None);

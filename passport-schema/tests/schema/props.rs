@@ -95,17 +95,17 @@ impl Rng {
         }
         c
     }
-    fn kind(&mut self) -> NodeKind {
+    fn kind(&mut self) -> MaterialKind {
         self.pick(&[
-            NodeKind::PrimaryCathode,
-            NodeKind::Scrap,
-            NodeKind::Intermediate,
-            NodeKind::Refined,
-            NodeKind::Rod,
-            NodeKind::Foil,
-            NodeKind::Strip,
-            NodeKind::Wire,
-            NodeKind::Product,
+            MaterialKind::PrimaryCathode,
+            MaterialKind::Scrap,
+            MaterialKind::Intermediate,
+            MaterialKind::Refined,
+            MaterialKind::Rod,
+            MaterialKind::Foil,
+            MaterialKind::Strip,
+            MaterialKind::Wire,
+            MaterialKind::Product,
         ])
     }
     fn process(&mut self) -> Process {
@@ -193,7 +193,7 @@ impl Rng {
             5 => Transformation {
                 process: self.process(),
                 inputs: self.vec(4, |r| InputUse {
-                    node: r.uuid(),
+                    material: r.uuid(),
                     mass_g: r.int(),
                 }),
                 outputs: self.vec(4, |r| OutputSpec {
@@ -233,7 +233,7 @@ impl Rng {
             }
             .into(),
             7 => Transfer {
-                node: self.uuid(),
+                material: self.uuid(),
                 to: self.b32(),
                 contract: self.opt(|r| r.uuid()),
             }
@@ -400,7 +400,7 @@ proptest! {
 struct Graph {
     l: Ledger,
     r: Actor,
-    nodes: Vec<Uuid>,
+    materials: Vec<Uuid>,
     /// Leaves' shares (pre, post, origin).
     leaves: BTreeMap<Uuid, (u32, u32, BTreeMap<String, u32>)>,
     /// Accepted transformations: inputs and outputs.
@@ -419,7 +419,7 @@ fn build_graph(seed: u64, steps: usize) -> Graph {
     let mut g = Graph {
         l,
         r: r.clone(),
-        nodes: vec![],
+        materials: vec![],
         leaves: BTreeMap::new(),
         edges: BTreeMap::new(),
         created_g: 0,
@@ -436,7 +436,7 @@ fn build_graph(seed: u64, steps: usize) -> Graph {
             p.id,
             (0, 0, BTreeMap::from([(country.to_owned(), 1_000_000)])),
         );
-        g.nodes.push(p.id);
+        g.materials.push(p.id);
     }
     for _ in 0..2 + rng.below(3) {
         let origin = rng.pick(&[
@@ -458,18 +458,18 @@ fn build_graph(seed: u64, steps: usize) -> Graph {
             ScrapOrigin::Home => (0, 0),
         };
         g.leaves.insert(s.id, (pre, post, BTreeMap::new()));
-        g.nodes.push(s.id);
+        g.materials.push(s.id);
     }
     for _ in 0..steps {
         let mut b = TransformationBuilder::new(Process::Melt);
         let mut inputs = vec![];
         let mut total: u64 = 0;
         for _ in 0..1 + rng.below(3) {
-            let id = g.nodes[rng.below(g.nodes.len() as u64) as usize];
+            let id = g.materials[rng.below(g.materials.len() as u64) as usize];
             if inputs.iter().any(|(i, _)| *i == id) {
                 continue;
             }
-            let rem = g.l.node(&id).remaining_g;
+            let rem = g.l.material(&id).remaining_g;
             // Mostly valid; sometimes more than remains.
             let m = if rng.below(5) == 0 {
                 rem + 1 + rng.below(1_000)
@@ -500,10 +500,10 @@ fn build_graph(seed: u64, steps: usize) -> Graph {
             b = b.output_with(
                 id,
                 rng.pick(&[
-                    NodeKind::Intermediate,
-                    NodeKind::Refined,
-                    NodeKind::Rod,
-                    NodeKind::Scrap,
+                    MaterialKind::Intermediate,
+                    MaterialKind::Refined,
+                    MaterialKind::Rod,
+                    MaterialKind::Scrap,
                 ]),
                 m,
                 None,
@@ -518,7 +518,7 @@ fn build_graph(seed: u64, steps: usize) -> Graph {
                 }
                 for (id, _) in &outs {
                     g.edges.insert(*id, inputs.clone());
-                    g.nodes.push(*id);
+                    g.materials.push(*id);
                 }
                 g.losses_g += u128::from(losses);
             }
@@ -531,7 +531,7 @@ fn build_graph(seed: u64, steps: usize) -> Graph {
     g
 }
 
-/// Recomputes a node's shares by walking the model graph.
+/// Recomputes a material's shares by walking the model graph.
 fn brute(
     g: &Graph,
     id: &Uuid,
@@ -577,8 +577,8 @@ proptest! {
         let g = build_graph(seed, steps);
         let mut remaining: u128 = 0;
         let mut memo = BTreeMap::new();
-        for id in &g.nodes {
-            let n = g.l.node(id);
+        for id in &g.materials {
+            let n = g.l.material(id);
             remaining += u128::from(n.remaining_g);
             // No sequence consumes more than exists.
             let consumed = g.consumed.get(id).copied().unwrap_or(0);

@@ -49,7 +49,7 @@ fn refine(l: &mut Ledger, who: &Actor, inputs: &[(Uuid, u64)], cu_ppm: Option<u3
     for (id, g) in inputs {
         b = b.input(*id, *g);
     }
-    let b = b.output_with(Uuid::now_v7(), NodeKind::Refined, total, cu_ppm.map(cu));
+    let b = b.output_with(Uuid::now_v7(), MaterialKind::Refined, total, cu_ppm.map(cu));
     let id = b.output_ids()[0];
     l.submit(who, b.build()).unwrap();
     id
@@ -111,9 +111,19 @@ impl W {
         let t = TransformationBuilder::new(Process::Refine)
             .input(p.id, 20 * T)
             .input(g.id, 10 * T)
-            .output_with(Uuid::now_v7(), NodeKind::Refined, 20 * T, Some(cu(999_970)))
-            .output_with(Uuid::now_v7(), NodeKind::Refined, 9 * T, Some(cu(999_000)))
-            .output_with(Uuid::now_v7(), NodeKind::Refined, T, None)
+            .output_with(
+                Uuid::now_v7(),
+                MaterialKind::Refined,
+                20 * T,
+                Some(cu(999_970)),
+            )
+            .output_with(
+                Uuid::now_v7(),
+                MaterialKind::Refined,
+                9 * T,
+                Some(cu(999_000)),
+            )
+            .output_with(Uuid::now_v7(), MaterialKind::Refined, T, None)
             .build();
         let (good, lowcu, nocomp) = (t.outputs[0].id, t.outputs[1].id, t.outputs[2].id);
         l.submit(&r, t).unwrap();
@@ -135,7 +145,7 @@ impl W {
             .input(g3.id, 2 * T)
             .output_with(
                 Uuid::now_v7(),
-                NodeKind::Intermediate,
+                MaterialKind::Intermediate,
                 2 * T,
                 Some(cu(999_900)),
             )
@@ -149,7 +159,7 @@ impl W {
         let mk = |l: &mut Ledger, g: u64| {
             let t = TransformationBuilder::new(Process::Assemble)
                 .input(mpl.id, g)
-                .output(NodeKind::Product, g)
+                .output(MaterialKind::Product, g)
                 .build();
             let id = t.outputs[0].id;
             l.submit(&m, t).unwrap();
@@ -201,7 +211,7 @@ impl W {
         // Contracts: one accepted, one open.
         let spec = MaterialSpec {
             description: "refined copper".into(),
-            kinds: vec![NodeKind::Refined],
+            kinds: vec![MaterialKind::Refined],
             min_cu_ppm: 999_500,
         };
         let k = ContractBuilder::new(m.kid, spec.clone(), T0, T0 + 365 * DAY, "CNY")
@@ -264,8 +274,8 @@ impl W {
         }
     }
 
-    fn node_mass(&self, id: Uuid) -> u64 {
-        self.l.node(&id).mass_g
+    fn material_mass(&self, id: Uuid) -> u64 {
+        self.l.material(&id).mass_g
     }
 }
 
@@ -310,7 +320,7 @@ fn reg(name: &str, key: Bytes32) -> RegisterActor {
     }
 }
 
-fn move_all(from: Uuid, g: u64, kind: NodeKind) -> Transformation {
+fn move_all(from: Uuid, g: u64, kind: MaterialKind) -> Transformation {
     TransformationBuilder::new(Process::Cast)
         .input(from, g)
         .output(kind, g)
@@ -497,7 +507,7 @@ reject!(
         &w.r,
         TransformationBuilder::new(Process::Cast)
             .input(w.p, T)
-            .output_with(w.good, NodeKind::Refined, T, None)
+            .output_with(w.good, MaterialKind::Refined, T, None)
             .build()
     ),
     RuleViolation::DuplicateId { .. }
@@ -509,20 +519,20 @@ reject!(
 );
 reject!(
     wrong_owner_consumes,
-    |w| w.check(&w.m, move_all(w.p, T, NodeKind::Rod)),
+    |w| w.check(&w.m, move_all(w.p, T, MaterialKind::Rod)),
     RuleViolation::NotOwner { .. }
 );
 reject!(
     over_consumption,
     |w| {
-        let rem = w.l.node(&w.p).remaining_g;
-        w.check(&w.r, move_all(w.p, rem + 1, NodeKind::Rod))
+        let rem = w.l.material(&w.p).remaining_g;
+        w.check(&w.r, move_all(w.p, rem + 1, MaterialKind::Rod))
     },
     RuleViolation::Overconsumption { .. }
 );
 reject!(
     consume_exhausted_scrap,
-    |w| w.check(&w.r, move_all(w.graded, 1, NodeKind::Rod)),
+    |w| w.check(&w.r, move_all(w.graded, 1, MaterialKind::Rod)),
     RuleViolation::Overconsumption { remaining_g: 0, .. }
 );
 reject!(
@@ -532,7 +542,7 @@ reject!(
         TransformationBuilder::new(Process::Melt)
             .input(w.p, T)
             .input(w.p, T)
-            .output(NodeKind::Intermediate, 2 * T)
+            .output(MaterialKind::Intermediate, 2 * T)
             .build()
     ),
     RuleViolation::DuplicateInput { .. }
@@ -543,7 +553,7 @@ reject!(
         &w.r,
         TransformationBuilder::new(Process::Melt)
             .input(w.p, T)
-            .output(NodeKind::Intermediate, T + 1)
+            .output(MaterialKind::Intermediate, T + 1)
             .build()
     ),
     RuleViolation::MassNotConserved {
@@ -557,7 +567,7 @@ reject!(
         &w.r,
         TransformationBuilder::new(Process::Melt)
             .input(w.p, T)
-            .output(NodeKind::Intermediate, T + 1_000)
+            .output(MaterialKind::Intermediate, T + 1_000)
             .tolerance_g(5_000)
             .build()
     ),
@@ -572,7 +582,7 @@ reject!(
         &w.r,
         TransformationBuilder::new(Process::Melt)
             .input(w.p, T)
-            .output(NodeKind::Intermediate, T - 1_000)
+            .output(MaterialKind::Intermediate, T - 1_000)
             .losses_g(2_000)
             .tolerance_g(5_000)
             .build()
@@ -588,7 +598,7 @@ reject!(
         &w.r,
         TransformationBuilder::new(Process::Melt)
             .input(w.p, T)
-            .output(NodeKind::Intermediate, T - 10_000)
+            .output(MaterialKind::Intermediate, T - 10_000)
             .tolerance_g(5_000)
             .build()
     ),
@@ -605,7 +615,7 @@ fn shortfall_within_tolerance_accepted() {
     let w = W::new();
     let t = TransformationBuilder::new(Process::Melt)
         .input(w.p, T)
-        .output(NodeKind::Intermediate, T - 5_000)
+        .output(MaterialKind::Intermediate, T - 5_000)
         .tolerance_g(5_000)
         .build();
     assert!(w.check(&w.r, t).is_ok());
@@ -616,7 +626,7 @@ reject!(
         &w.r,
         TransformationBuilder::new(Process::Melt)
             .input(w.p, T)
-            .output(NodeKind::Intermediate, T)
+            .output(MaterialKind::Intermediate, T)
             .tolerance_g(5_001)
             .build()
     ),
@@ -634,18 +644,18 @@ reject!(
 );
 reject!(
     output_primary_cathode,
-    |w| w.check(&w.r, move_all(w.p, T, NodeKind::PrimaryCathode)),
+    |w| w.check(&w.r, move_all(w.p, T, MaterialKind::PrimaryCathode)),
     RuleViolation::OutputKindNotAllowed { .. }
 );
 reject!(
     product_from_melt,
-    |w| w.check(&w.r, move_all(w.p, T, NodeKind::Product)),
+    |w| w.check(&w.r, move_all(w.p, T, MaterialKind::Product)),
     RuleViolation::OutputKindNotAllowed { .. }
 );
 reject!(
-    consume_unknown_node,
-    |w| w.check(&w.r, move_all(Uuid::now_v7(), T, NodeKind::Rod)),
-    RuleViolation::UnknownNode { .. }
+    consume_unknown_material,
+    |w| w.check(&w.r, move_all(Uuid::now_v7(), T, MaterialKind::Rod)),
+    RuleViolation::UnknownMaterial { .. }
 );
 reject!(
     passport_on_lot,
@@ -669,7 +679,7 @@ reject!(
             &w.m,
             TransformationBuilder::new(Process::Assemble)
                 .input(w.mp, T)
-                .output_with(id, NodeKind::Product, T, None)
+                .output_with(id, MaterialKind::Product, T, None)
                 .build(),
         )
         .unwrap();
@@ -690,7 +700,7 @@ reject!(
             &w.m,
             TransformationBuilder::new(Process::Assemble)
                 .input(w.mp, T)
-                .output_with(id, NodeKind::Product, T, None)
+                .output_with(id, MaterialKind::Product, T, None)
                 .build(),
         )
         .unwrap();
@@ -747,7 +757,7 @@ reject!(
 reject!(
     transfer_exhausted,
     |w| w.check(&w.r, Transfer::new(w.graded, w.c.kid)),
-    RuleViolation::NodeExhausted { .. }
+    RuleViolation::MaterialExhausted { .. }
 );
 reject!(
     service_by_stranger_owner,
@@ -883,7 +893,7 @@ reject!(
             .claim(Some("ISRI:Berry/Candy"))
             .build()
     ),
-    RuleViolation::NodeExhausted { .. }
+    RuleViolation::MaterialExhausted { .. }
 );
 reject!(
     grade_non_scrap,
@@ -1057,32 +1067,32 @@ criterion!(
 );
 criterion!(
     cert_min_recycled_share,
-    |w| w.cert_on(w.prim, 0, w.node_mass(w.prim)),
+    |w| w.cert_on(w.prim, 0, w.material_mass(w.prim)),
     MinRecycledShare
 );
 criterion!(
     cert_composition_limit,
-    |w| w.cert_on(w.lowcu, 333_333, w.node_mass(w.lowcu)),
+    |w| w.cert_on(w.lowcu, 333_333, w.material_mass(w.lowcu)),
     Composition
 );
 criterion!(
     cert_composition_missing,
-    |w| w.cert_on(w.nocomp, 333_333, w.node_mass(w.nocomp)),
+    |w| w.cert_on(w.nocomp, 333_333, w.material_mass(w.nocomp)),
     Composition
 );
 criterion!(
     cert_rule_set_not_accepted,
-    |w| w.cert_on(w.rs2lot, 333_333, w.node_mass(w.rs2lot)),
+    |w| w.cert_on(w.rs2lot, 333_333, w.material_mass(w.rs2lot)),
     AcceptedRuleSets
 );
 criterion!(
     cert_producer_not_refiner,
-    |w| w.cert_on(w.clot, 1_000_000, w.node_mass(w.clot)),
+    |w| w.cert_on(w.clot, 1_000_000, w.material_mass(w.clot)),
     ProducerRole
 );
 criterion!(
     cert_chain_of_custody,
-    |w| w.cert_on(w.nograde, 333_333, w.node_mass(w.nograde)),
+    |w| w.cert_on(w.nograde, 333_333, w.material_mass(w.nograde)),
     ChainOfCustody
 );
 reject!(
@@ -1207,7 +1217,7 @@ reject!(
 fn spec() -> MaterialSpec {
     MaterialSpec {
         description: "refined".into(),
-        kinds: vec![NodeKind::Refined],
+        kinds: vec![MaterialKind::Refined],
         min_cu_ppm: 999_500,
     }
 }
@@ -1338,12 +1348,12 @@ reject!(
 #[test]
 fn double_spend_in_one_batch_loses() {
     let w = W::new();
-    let rem = w.l.node(&w.p).remaining_g;
+    let rem = w.l.material(&w.p).remaining_g;
     let half = rem / 2 + 1;
     let mut ov = Overlay::new(&w.l.state);
     let i = w.l.next_index();
-    let e1 = w.l.event(move_all(w.p, half, NodeKind::Rod));
-    let e2 = w.l.event(move_all(w.p, half, NodeKind::Wire));
+    let e1 = w.l.event(move_all(w.p, half, MaterialKind::Rod));
+    let e2 = w.l.event(move_all(w.p, half, MaterialKind::Wire));
     let ok = apply(
         &ov,
         &Context {
