@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::blend::mul_div_round;
@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::state::{self, StateStore};
 
 /// Mass and value of one grade among the take-backs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GradeMixLine {
     /// Latest grade of the lots (`None`: ungraded or off-grade).
     pub grade: Option<String>,
@@ -34,7 +34,7 @@ pub struct GradeMixLine {
 }
 
 /// One delivery against the guarantee and the specification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryAudit {
     /// Transfer entry.
     pub index: u64,
@@ -53,7 +53,7 @@ pub struct DeliveryAudit {
 }
 
 /// A contract term.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Term {
     /// Eligible take-back ≥ minimum share of delivered mass.
@@ -65,7 +65,7 @@ pub enum Term {
 }
 
 /// Pass or fail of one term.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TermResult {
     /// Term.
     pub term: Term,
@@ -78,7 +78,7 @@ pub struct TermResult {
 }
 
 /// The audit of one contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContractAudit {
     /// Contract id.
     pub contract: Uuid,

@@ -9,10 +9,13 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::events::{GradeSpec, Reading, RuleSet, VisualContaminant};
 
 /// Why one grade does not match.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Miss {
     /// Cu below the minimum (or not measured).
     Copper {

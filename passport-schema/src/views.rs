@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::bytes::Bytes32;
@@ -15,7 +15,7 @@ use crate::state::records::{
 use crate::state::{self, StateStore};
 
 /// Derived recycled content, ppm of mass.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecycledShare {
     /// Pre-consumer share.
     pub pre_consumer_ppm: u32,
@@ -36,7 +36,7 @@ impl RecycledShare {
 }
 
 /// Any material: a lot or a product.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LotView {
     /// Id.
     pub id: Uuid,
@@ -102,7 +102,7 @@ pub fn lot_view(state: &impl StateStore, id: &Uuid) -> Result<LotView, Error> {
 }
 
 /// Where a passport's product is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PassportStatus {
     /// In service.
@@ -116,7 +116,7 @@ pub enum PassportStatus {
 }
 
 /// A certificate's id and status, as listed on a passport.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateSummary {
     /// Id.
     pub id: Uuid,
@@ -125,7 +125,7 @@ pub struct CertificateSummary {
 }
 
 /// A product passport.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassportView {
     /// Product id.
     pub id: Uuid,
@@ -224,7 +224,7 @@ pub fn passport_view(state: &impl StateStore, id: &Uuid) -> Result<PassportView,
 }
 
 /// A certificate's status: its latest entry decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CertificateStatus {
     /// Issued, not revoked.
@@ -234,7 +234,7 @@ pub enum CertificateStatus {
 }
 
 /// A certificate with every criterion recomputed on the current state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateView {
     /// Id.
     pub id: Uuid,

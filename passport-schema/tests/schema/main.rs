@@ -13,3 +13,4 @@ mod encoding;
 mod lifecycle;
 mod props;
 mod rejections;
+mod views;
