@@ -69,14 +69,84 @@ pub enum Error {
     State(#[from] StateError),
 }
 
-/// Why the rules rejected an event. Every rule has its own variant.
+impl Error {
+    /// A stable snake_case code for APIs and logs: the rule's code for
+    /// [`Error::Rule`] (e.g. `overconsumption`), otherwise one per variant.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NonCanonicalPayload => "non_canonical_payload",
+            Error::PayloadTooLarge { .. } => "payload_too_large",
+            Error::Decode { .. } => "decode",
+            Error::Encode { .. } => "encode",
+            Error::Json { .. } => "json",
+            Error::UnsupportedSchema { .. } => "unsupported_schema",
+            Error::NotFound { .. } => "not_found",
+            Error::Rule(v) => v.code(),
+            Error::State(e) => e.code(),
+        }
+    }
+}
+
+impl From<ApplyError> for Error {
+    fn from(e: ApplyError) -> Self {
+        match e {
+            ApplyError::Rule(v) => Error::Rule(v),
+            ApplyError::State(s) => Error::State(s),
+        }
+    }
+}
+
+/// Why [`apply`](crate::apply) did not return effects. The two cases are
+/// different in kind: a [`RuleViolation`] is a verdict on the event (the
+/// same on every replay; an API reports it as the client's fault), a
+/// [`StateError`] is a failure of the store the rules read (not a verdict;
+/// the event may be retried).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApplyError {
+    /// The rules rejected the event.
+    #[error(transparent)]
+    Rule(RuleViolation),
+    /// The state store failed while the rules read it.
+    #[error(transparent)]
+    State(StateError),
+}
+
+impl ApplyError {
+    /// The rule violation, if the rules rejected the event.
+    pub fn rule(&self) -> Option<&RuleViolation> {
+        match self {
+            ApplyError::Rule(v) => Some(v),
+            ApplyError::State(_) => None,
+        }
+    }
+
+    /// A stable snake_case code: the rule's code, or the state error's.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApplyError::Rule(v) => v.code(),
+            ApplyError::State(e) => e.code(),
+        }
+    }
+}
+
+impl From<RuleViolation> for ApplyError {
+    fn from(v: RuleViolation) -> Self {
+        ApplyError::Rule(v)
+    }
+}
+
+impl From<StateError> for ApplyError {
+    fn from(e: StateError) -> Self {
+        ApplyError::State(e)
+    }
+}
+
+/// Why the rules rejected an event. Every rule has its own variant. A
+/// failure of the state store is never one of them: see [`ApplyError`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RuleViolation {
-    // ---- not a rule: infrastructure ----
-    /// The state store failed (not a verdict on the event; retry).
-    #[error("state store failure: {0}")]
-    Store(#[from] StateError),
     /// Schema version not supported.
     #[error("unsupported schema version {found}")]
     UnsupportedSchema {
@@ -592,7 +662,6 @@ impl RuleViolation {
     /// A stable snake_case code for APIs and logs (e.g. `overconsumption`).
     pub fn code(&self) -> &'static str {
         match self {
-            RuleViolation::Store(_) => "store",
             RuleViolation::UnsupportedSchema { .. } => "unsupported_schema",
             RuleViolation::GenesisNotFirst { .. } => "genesis_not_first",
             RuleViolation::GenesisRequired { .. } => "genesis_required",

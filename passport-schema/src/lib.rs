@@ -18,9 +18,11 @@
 //!    is [`Error::NonCanonicalPayload`]), then
 //!    [`apply`]`(state, &Context { index, signer }, &event)`. `apply` never
 //!    mutates: it returns [`Effects`] (sorted key/value writes) that the
-//!    node writes in the same batch as the entry, or a [`RuleViolation`]
-//!    naming the rule broken. A sequencer re-checks a batch through an
-//!    [`Overlay`] so that the later of two conflicting entries loses.
+//!    node writes in the same batch as the entry, or an [`ApplyError`]:
+//!    a [`RuleViolation`] naming the rule broken, or a [`StateError`] if
+//!    the store failed (not a verdict on the event). A sequencer re-checks
+//!    a batch through an [`Overlay`] so that the later of two conflicting
+//!    entries loses.
 //! 4. Views ([`passport_view`], [`lot_view`], [`certificate_view`],
 //!    [`contract_audit`]) read the same state and cite entry indices.
 //!    [`provenance`] gives the entries a claim depends on; replaying exactly
@@ -52,7 +54,7 @@ pub use blend::{Shares, blend};
 pub use bytes::{Bytes32, Kid, kid_of, sha256};
 pub use criteria::{Criterion, CriterionResult};
 pub use encoding::{MAX_PAYLOAD_BYTES, decode_canonical, encode, from_json, to_json};
-pub use error::{Error, MassImbalance, RuleViolation};
+pub use error::{ApplyError, Error, MassImbalance, RuleViolation};
 pub use events::*;
 pub use provenance::provenance;
 pub use roles::{Role, allowed_roles};
@@ -84,7 +86,7 @@ pub fn isri_illustrative_rule_set() -> Result<RuleSet, Error> {
 
 impl MemoryState {
     /// Applies an event and commits its effects if accepted.
-    pub fn apply(&mut self, ctx: &Context, event: &Event) -> Result<(), RuleViolation> {
+    pub fn apply(&mut self, ctx: &Context, event: &Event) -> Result<(), ApplyError> {
         let effects = apply(self, ctx, event)?;
         self.commit(effects);
         Ok(())

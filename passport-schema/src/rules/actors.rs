@@ -7,7 +7,7 @@ use ed25519_dalek::VerifyingKey;
 use super::validate::{country, text};
 use super::{Context, Cx, Tx};
 use crate::bytes::{Bytes32, kid_of};
-use crate::error::RuleViolation;
+use crate::error::{ApplyError, RuleViolation};
 use crate::events::{Genesis, GrantRole, RegisterActor, RevokeKey};
 use crate::roles::Role;
 use crate::state::records::{ActorRecord, GenesisRecord, RevocationRecord, RoleGrantRecord};
@@ -47,9 +47,9 @@ pub(super) fn genesis<S: StateStore>(
     tx: &mut Tx<'_, S>,
     ctx: &Context,
     g: &Genesis,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     if ctx.index != 0 || state::genesis(tx)?.is_some() {
-        return Err(RuleViolation::GenesisNotFirst { index: ctx.index });
+        return Err(RuleViolation::GenesisNotFirst { index: ctx.index }.into());
     }
     text("origin", &g.origin)?;
     let kid = check_actor(&g.operator)?;
@@ -57,7 +57,8 @@ pub(super) fn genesis<S: StateStore>(
         return Err(RuleViolation::GenesisSignerMismatch {
             signer: Bytes32(ctx.signer),
             operator: kid,
-        });
+        }
+        .into());
     }
     let mut rec = new_actor(&g.operator, kid, 0, kid);
     rec.roles.insert(Role::Operator);
@@ -82,19 +83,19 @@ pub(super) fn register<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &RegisterActor,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     let kid = check_actor(e)?;
     if state::actor(tx, &kid.0)?.is_some() {
-        return Err(RuleViolation::ActorAlreadyRegistered { kid });
+        return Err(RuleViolation::ActorAlreadyRegistered { kid }.into());
     }
     tx.put(keys::actor(&kid.0), &new_actor(e, kid, cx.index, cx.signer))?;
     Ok(())
 }
 
-fn live_actor<S: StateStore>(tx: &Tx<'_, S>, kid: &Bytes32) -> Result<ActorRecord, RuleViolation> {
+fn live_actor<S: StateStore>(tx: &Tx<'_, S>, kid: &Bytes32) -> Result<ActorRecord, ApplyError> {
     let a = state::actor(tx, &kid.0)?.ok_or(RuleViolation::UnknownActor { kid: *kid })?;
     if a.revoked.is_some() {
-        return Err(RuleViolation::ActorRevoked { kid: *kid });
+        return Err(RuleViolation::ActorRevoked { kid: *kid }.into());
     }
     Ok(a)
 }
@@ -103,13 +104,14 @@ pub(super) fn grant<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &GrantRole,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     let mut a = live_actor(tx, &e.actor)?;
     if !a.roles.insert(e.role) {
         return Err(RuleViolation::RoleAlreadyGranted {
             kid: e.actor,
             role: e.role,
-        });
+        }
+        .into());
     }
     a.grants.push(RoleGrantRecord {
         index: cx.index,
@@ -124,15 +126,15 @@ pub(super) fn revoke<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &RevokeKey,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     text("reason", &e.reason)?;
     if e.actor == cx.signer {
-        return Err(RuleViolation::CannotRevokeSelf);
+        return Err(RuleViolation::CannotRevokeSelf.into());
     }
     let mut a =
         state::actor(tx, &e.actor.0)?.ok_or(RuleViolation::UnknownActor { kid: e.actor })?;
     if a.revoked.is_some() {
-        return Err(RuleViolation::AlreadyRevoked { kid: e.actor });
+        return Err(RuleViolation::AlreadyRevoked { kid: e.actor }.into());
     }
     a.revoked = Some(RevocationRecord {
         index: cx.index,

@@ -6,7 +6,7 @@ use super::scrap::check_version;
 use super::validate::{element, invalid, ppm, text};
 use super::{Cx, Tx, claim_id, load_material, put_material};
 use crate::criteria;
-use crate::error::RuleViolation;
+use crate::error::{ApplyError, RuleViolation};
 use crate::events::{CertificateIssue, CertificateRevocation, Scheme};
 use crate::state::records::{
     CertificateRecord, Change, IdKind, LatestVersion, RevocationRecord, SchemeRecord,
@@ -17,7 +17,7 @@ pub(super) fn publish_scheme<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &Scheme,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     text("name", &e.name)?;
     ppm("min_recycled_share_ppm", e.min_recycled_share_ppm)?;
     let mut elements = BTreeSet::new();
@@ -27,20 +27,21 @@ pub(super) fn publish_scheme<S: StateStore>(
             return Err(invalid(
                 "composition_limits",
                 format!("{} is limited twice", l.element),
-            ));
+            )
+            .into());
         }
         match (l.min_ppm, l.max_ppm) {
             (None, None) => {
-                return Err(invalid(
-                    "composition_limits",
-                    format!("{} has no bound", l.element),
-                ));
+                return Err(
+                    invalid("composition_limits", format!("{} has no bound", l.element)).into(),
+                );
             }
             (Some(a), Some(b)) if a > b => {
                 return Err(invalid(
                     "composition_limits",
                     format!("{}: min {a} > max {b}", l.element),
-                ));
+                )
+                .into());
             }
             _ => {}
         }
@@ -49,17 +50,15 @@ pub(super) fn publish_scheme<S: StateStore>(
         }
     }
     if e.accepted_rule_sets.is_empty() {
-        return Err(invalid(
-            "accepted_rule_sets",
-            "must name at least one rule set",
-        ));
+        return Err(invalid("accepted_rule_sets", "must name at least one rule set").into());
     }
     for r in &e.accepted_rule_sets {
         if state::rule_set(tx, &r.id, r.version)?.is_none() {
             return Err(RuleViolation::UnknownRuleSet {
                 id: r.id,
                 version: r.version,
-            });
+            }
+            .into());
         }
     }
     let latest = state::scheme_latest(tx, &e.id)?;
@@ -86,7 +85,7 @@ pub(super) fn issue<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &CertificateIssue,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     ppm("claimed_recycled_share_ppm", e.claimed_recycled_share_ppm)?;
     let scheme =
         state::scheme(tx, &e.scheme.id, e.scheme.version)?.ok_or(RuleViolation::UnknownScheme {
@@ -98,7 +97,8 @@ pub(super) fn issue<S: StateStore>(
             what: "scheme",
             id: e.scheme.id,
             publisher: scheme.publisher,
-        });
+        }
+        .into());
     }
     let mut subject = load_material(tx, &e.subject)?;
     let results = criteria::evaluate(
@@ -112,7 +112,8 @@ pub(super) fn issue<S: StateStore>(
         return Err(RuleViolation::CertificateCriterionFailed {
             criterion: f.criterion,
             detail: f.detail.clone(),
-        });
+        }
+        .into());
     }
     claim_id(tx, &e.id, IdKind::Certificate, cx.index)?;
     // One active certificate per subject and scheme (any version); a
@@ -126,7 +127,8 @@ pub(super) fn issue<S: StateStore>(
                 subject: e.subject,
                 certificate: c.id,
                 index: c.issued_index,
-            });
+            }
+            .into());
         }
     }
     tx.put(
@@ -155,20 +157,22 @@ pub(super) fn revoke<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &CertificateRevocation,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     let mut c = state::certificate(tx, &e.certificate)?
         .ok_or(RuleViolation::UnknownCertificate { id: e.certificate })?;
     if let Some(r) = &c.revoked {
         return Err(RuleViolation::CertificateAlreadyRevoked {
             id: e.certificate,
             index: r.index,
-        });
+        }
+        .into());
     }
     if c.issuer != cx.signer {
         return Err(RuleViolation::NotCertificateIssuer {
             id: e.certificate,
             issuer: c.issuer,
-        });
+        }
+        .into());
     }
     text("reason", &e.reason)?;
     c.revoked = Some(RevocationRecord {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::validate::{currency, invalid, ppm, text};
 use super::{Cx, Tx, claim_id};
-use crate::error::RuleViolation;
+use crate::error::{ApplyError, RuleViolation};
 use crate::events::{ContractAcceptance, ContractProposal};
 use crate::state::records::{ContractRecord, IdKind};
 use crate::state::{self, StateStore, keys};
@@ -14,24 +14,21 @@ pub(super) fn propose<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &ContractProposal,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     if e.customer == cx.signer {
-        return Err(invalid(
-            "customer",
-            "the producer cannot be its own customer",
-        ));
+        return Err(invalid("customer", "the producer cannot be its own customer").into());
     }
     let customer =
         state::actor(tx, &e.customer.0)?.ok_or(RuleViolation::UnknownActor { kid: e.customer })?;
     if customer.revoked.is_some() {
-        return Err(RuleViolation::ActorRevoked { kid: e.customer });
+        return Err(RuleViolation::ActorRevoked { kid: e.customer }.into());
     }
     if e.end_ms <= e.start_ms {
-        return Err(invalid("end_ms", "period end must be after its start"));
+        return Err(invalid("end_ms", "period end must be after its start").into());
     }
     text("spec.description", &e.spec.description)?;
     if e.spec.kinds.is_empty() {
-        return Err(invalid("spec.kinds", "must name at least one kind"));
+        return Err(invalid("spec.kinds", "must name at least one kind").into());
     }
     ppm("spec.min_cu_ppm", e.spec.min_cu_ppm)?;
     ppm("take_back.min_share_ppm", e.take_back.min_share_ppm)?;
@@ -41,10 +38,9 @@ pub(super) fn propose<S: StateStore>(
     for g in &e.take_back.grades {
         text("take_back.grades.code", &g.code)?;
         if !codes.insert(g.code.as_str()) {
-            return Err(invalid(
-                "take_back.grades",
-                format!("grade {} listed twice", g.code),
-            ));
+            return Err(
+                invalid("take_back.grades", format!("grade {} listed twice", g.code)).into(),
+            );
         }
     }
     claim_id(tx, &e.id, IdKind::Contract, cx.index)?;
@@ -66,7 +62,7 @@ pub(super) fn accept<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &ContractAcceptance,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     let mut c = state::contract(tx, &e.contract)?
         .ok_or(RuleViolation::UnknownContract { id: e.contract })?;
     if c.proposal.customer != cx.signer {
@@ -74,13 +70,15 @@ pub(super) fn accept<S: StateStore>(
             contract: e.contract,
             customer: c.proposal.customer,
             signer: cx.signer,
-        });
+        }
+        .into());
     }
     if let Some(i) = c.accepted_index {
         return Err(RuleViolation::ContractAlreadyAccepted {
             contract: e.contract,
             index: i,
-        });
+        }
+        .into());
     }
     if cx.occurred_ms >= c.proposal.end_ms {
         return Err(RuleViolation::OutsideContractPeriod {
@@ -88,7 +86,8 @@ pub(super) fn accept<S: StateStore>(
             occurred_ms: cx.occurred_ms,
             start_ms: c.proposal.start_ms,
             end_ms: c.proposal.end_ms,
-        });
+        }
+        .into());
     }
     c.accepted_index = Some(cx.index);
     tx.put(keys::contract(&e.contract), &c)?;

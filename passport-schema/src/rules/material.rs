@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::validate::{MILLION, composition, country, gs1_digital_link, text};
 use super::{Cx, Tx, active_contract_of_producer, claim_id, owned_material, put_material};
 use crate::blend::{Shares, blend};
-use crate::error::{MassImbalance, RuleViolation};
+use crate::error::{ApplyError, MassImbalance, RuleViolation};
 use crate::events::{
     Alloy, EndOfLife, MaterialKind, PassportIssue, PrimaryLot, Process, ServiceEvent, Transfer,
     Transformation,
@@ -24,9 +24,9 @@ pub(super) fn primary_lot<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &PrimaryLot,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     if e.mass_g == 0 {
-        return Err(RuleViolation::ZeroMass { field: "mass_g" });
+        return Err(RuleViolation::ZeroMass { field: "mass_g" }.into());
     }
     country("origin_country", &e.origin_country)?;
     text("supplier", &e.supplier)?;
@@ -81,9 +81,9 @@ pub(super) fn transform<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &Transformation,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     if e.inputs.is_empty() || e.outputs.is_empty() {
-        return Err(RuleViolation::EmptyTransformation);
+        return Err(RuleViolation::EmptyTransformation.into());
     }
     let mut seen = BTreeSet::new();
     let mut inputs: Vec<(MaterialRecord, u64)> = Vec::with_capacity(e.inputs.len());
@@ -92,12 +92,14 @@ pub(super) fn transform<S: StateStore>(
         if !seen.insert(i.material) {
             return Err(RuleViolation::DuplicateInput {
                 material: i.material,
-            });
+            }
+            .into());
         }
         if i.mass_g == 0 {
             return Err(RuleViolation::ZeroMass {
                 field: "inputs.mass_g",
-            });
+            }
+            .into());
         }
         let n = owned_material(tx, cx, &i.material)?;
         if i.mass_g > n.remaining_g {
@@ -105,7 +107,8 @@ pub(super) fn transform<S: StateStore>(
                 material: i.material,
                 requested_g: i.mass_g,
                 remaining_g: n.remaining_g,
-            });
+            }
+            .into());
         }
         in_sum += u128::from(i.mass_g);
         inputs.push((n, i.mass_g));
@@ -115,13 +118,15 @@ pub(super) fn transform<S: StateStore>(
         if o.mass_g == 0 {
             return Err(RuleViolation::ZeroMass {
                 field: "outputs.mass_g",
-            });
+            }
+            .into());
         }
         if !output_allowed(e.process, o.kind) {
             return Err(RuleViolation::OutputKindNotAllowed {
                 process: e.process,
                 kind: o.kind,
-            });
+            }
+            .into());
         }
         if let Some(c) = &o.composition {
             composition("outputs.composition", c)?;
@@ -133,7 +138,8 @@ pub(super) fn transform<S: StateStore>(
         return Err(RuleViolation::ToleranceTooLarge {
             tolerance_g: e.tolerance_g,
             max_g: u64::try_from(max_tol).unwrap_or(u64::MAX),
-        });
+        }
+        .into());
     }
     // Mass may vanish within the tolerance (unrecorded loss), never appear:
     // outputs + losses <= inputs, and inputs - outputs - losses <= tolerance.
@@ -152,7 +158,8 @@ pub(super) fn transform<S: StateStore>(
             outputs_g: u64::try_from(out_sum).unwrap_or(u64::MAX),
             losses_g: e.losses_g,
             tolerance_g: e.tolerance_g,
-        });
+        }
+        .into());
     }
 
     let input_shares: Vec<(u64, Shares)> = inputs.iter().map(|(n, g)| (*g, shares_of(n))).collect();
@@ -216,7 +223,7 @@ pub(super) fn passport<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &PassportIssue,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     let mut n = owned_material(tx, cx, &e.product)?;
     live_product(&n)?;
     if n.passport.is_some() {
@@ -229,7 +236,8 @@ pub(super) fn passport<S: StateStore>(
         return Err(RuleViolation::PassportAlreadyIssued {
             product: e.product,
             index,
-        });
+        }
+        .into());
     }
     text("name", &e.name)?;
     text("model", &e.model)?;
@@ -250,7 +258,8 @@ pub(super) fn passport<S: StateStore>(
         return Err(RuleViolation::InvalidField {
             field: "conductivity_centi_iacs",
             reason: format!("{c} exceeds {MAX_CONDUCTIVITY_CENTI_IACS} (120.00 %IACS)"),
-        });
+        }
+        .into());
     }
     for s in &e.process_summary {
         text("process_summary.facility", &s.facility)?;
@@ -266,22 +275,24 @@ pub(super) fn transfer<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &Transfer,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     let mut n = owned_material(tx, cx, &e.material)?;
     if n.remaining_g == 0 {
         return Err(RuleViolation::MaterialExhausted {
             material: e.material,
-        });
+        }
+        .into());
     }
     if e.to == n.owner {
         return Err(RuleViolation::TransferToSelf {
             material: e.material,
             to: e.to,
-        });
+        }
+        .into());
     }
     let to = state::actor(tx, &e.to.0)?.ok_or(RuleViolation::UnknownActor { kid: e.to })?;
     if to.revoked.is_some() {
-        return Err(RuleViolation::ActorRevoked { kid: e.to });
+        return Err(RuleViolation::ActorRevoked { kid: e.to }.into());
     }
     if let Some(cid) = &e.contract {
         let mut c = active_contract_of_producer(tx, cx, cid)?;
@@ -290,13 +301,15 @@ pub(super) fn transfer<S: StateStore>(
                 contract: *cid,
                 to: e.to,
                 customer: c.proposal.customer,
-            });
+            }
+            .into());
         }
         if !c.proposal.spec.kinds.contains(&n.kind) {
             return Err(RuleViolation::DeliveryKindNotInSpec {
                 contract: *cid,
                 kind: n.kind,
-            });
+            }
+            .into());
         }
         c.deliveries.push(DeliveryRecord {
             index: cx.index,
@@ -322,7 +335,7 @@ pub(super) fn service<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &ServiceEvent,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     let mut n = super::material_for(tx, cx, &e.product, Some(Role::Service))?;
     live_product(&n)?;
     n.history.push(cx.history(Change::Service {
@@ -337,7 +350,7 @@ pub(super) fn end_of_life<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &EndOfLife,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     let mut n = owned_material(tx, cx, &e.product)?;
     live_product(&n)?;
     text("reason", &e.reason)?;

@@ -11,7 +11,7 @@ pub(crate) mod validate;
 use uuid::Uuid;
 
 use crate::bytes::{Bytes32, Kid};
-use crate::error::RuleViolation;
+use crate::error::{ApplyError, RuleViolation};
 use crate::events::{Event, EventBody, EventKind, SCHEMA_VERSION};
 use crate::roles::{Role, allowed_roles};
 use crate::state::records::{
@@ -36,16 +36,15 @@ pub struct Effects {
 }
 
 /// Checks `event` signed by `ctx.signer` at `ctx.index` against `state`.
-/// Returns the writes to commit with the entry, or the violated rule.
-pub fn apply(
-    state: &impl StateStore,
-    ctx: &Context,
-    event: &Event,
-) -> Result<Effects, RuleViolation> {
+/// Returns the writes to commit with the entry; or the violated rule
+/// ([`ApplyError::Rule`]), or, if reading `state` failed, the store's error
+/// ([`ApplyError::State`], no verdict on the event).
+pub fn apply(state: &impl StateStore, ctx: &Context, event: &Event) -> Result<Effects, ApplyError> {
     if event.schema != SCHEMA_VERSION {
         return Err(RuleViolation::UnsupportedSchema {
             found: event.schema,
-        });
+        }
+        .into());
     }
     let mut tx = Overlay::new(state);
     if let EventBody::Genesis(g) = &event.body {
@@ -53,7 +52,7 @@ pub fn apply(
         return Ok(tx.into_effects());
     }
     if ctx.index == 0 {
-        return Err(RuleViolation::GenesisRequired { kind: event.kind() });
+        return Err(RuleViolation::GenesisRequired { kind: event.kind() }.into());
     }
     let actor = authorize(&tx, &Bytes32(ctx.signer), event.kind())?;
     let cx = Cx {
@@ -63,7 +62,7 @@ pub fn apply(
         actor,
     };
     match &event.body {
-        EventBody::Genesis(_) => Err(RuleViolation::GenesisNotFirst { index: ctx.index }),
+        EventBody::Genesis(_) => Err(RuleViolation::GenesisNotFirst { index: ctx.index }.into()),
         EventBody::RegisterActor(e) => actors::register(&mut tx, &cx, e),
         EventBody::GrantRole(e) => actors::grant(&mut tx, &cx, e),
         EventBody::RevokeKey(e) => actors::revoke(&mut tx, &cx, e),
@@ -90,14 +89,15 @@ fn authorize(
     state: &impl StateStore,
     signer: &Bytes32,
     kind: EventKind,
-) -> Result<ActorRecord, RuleViolation> {
+) -> Result<ActorRecord, ApplyError> {
     let actor =
         state::actor(state, &signer.0)?.ok_or(RuleViolation::UnknownSigner { kid: *signer })?;
     if let Some(r) = &actor.revoked {
         return Err(RuleViolation::SignerRevoked {
             kid: *signer,
             revoked_index: r.index,
-        });
+        }
+        .into());
     }
     let allowed = allowed_roles(kind);
     if !allowed.iter().any(|r| actor.roles.contains(r)) {
@@ -106,7 +106,8 @@ fn authorize(
             signer: *signer,
             allowed: allowed.to_vec(),
             held: actor.roles.iter().copied().collect(),
-        });
+        }
+        .into());
     }
     Ok(actor)
 }
@@ -138,12 +139,13 @@ pub(crate) fn claim_id<S: StateStore>(
     id: &Uuid,
     kind: IdKind,
     index: u64,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     if let Some(c) = state::id_claim(tx, id)? {
         return Err(RuleViolation::DuplicateId {
             id: *id,
             index: c.index,
-        });
+        }
+        .into());
     }
     tx.put(keys::id_claim(id), &IdClaim { kind, index })?;
     Ok(())
@@ -152,15 +154,15 @@ pub(crate) fn claim_id<S: StateStore>(
 pub(crate) fn load_material<S: StateStore>(
     tx: &Tx<'_, S>,
     id: &Uuid,
-) -> Result<MaterialRecord, RuleViolation> {
-    state::material(tx, id)?.ok_or(RuleViolation::UnknownMaterial { id: *id })
+) -> Result<MaterialRecord, ApplyError> {
+    Ok(state::material(tx, id)?.ok_or(RuleViolation::UnknownMaterial { id: *id })?)
 }
 
 pub(crate) fn owned_material<S: StateStore>(
     tx: &Tx<'_, S>,
     cx: &Cx,
     id: &Uuid,
-) -> Result<MaterialRecord, RuleViolation> {
+) -> Result<MaterialRecord, ApplyError> {
     material_for(tx, cx, id, None)
 }
 
@@ -171,7 +173,7 @@ pub(crate) fn material_for<S: StateStore>(
     cx: &Cx,
     id: &Uuid,
     also: Option<Role>,
-) -> Result<MaterialRecord, RuleViolation> {
+) -> Result<MaterialRecord, ApplyError> {
     let n = load_material(tx, id)?;
     let by_role = also.is_some_and(|r| cx.actor.roles.contains(&r));
     if n.owner != cx.signer && !by_role {
@@ -179,7 +181,8 @@ pub(crate) fn material_for<S: StateStore>(
             material: *id,
             owner: n.owner,
             signer: cx.signer,
-        });
+        }
+        .into());
     }
     Ok(n)
 }
@@ -187,7 +190,7 @@ pub(crate) fn material_for<S: StateStore>(
 pub(crate) fn put_material<S: StateStore>(
     tx: &mut Tx<'_, S>,
     n: &MaterialRecord,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     tx.put(keys::material(&n.id), n)?;
     Ok(())
 }
@@ -198,17 +201,18 @@ pub(crate) fn active_contract_of_producer<S: StateStore>(
     tx: &Tx<'_, S>,
     cx: &Cx,
     id: &Uuid,
-) -> Result<ContractRecord, RuleViolation> {
+) -> Result<ContractRecord, ApplyError> {
     let c = state::contract(tx, id)?.ok_or(RuleViolation::UnknownContract { id: *id })?;
     if c.producer != cx.signer {
         return Err(RuleViolation::NotContractProducer {
             contract: *id,
             producer: c.producer,
             signer: cx.signer,
-        });
+        }
+        .into());
     }
     if c.accepted_index.is_none() {
-        return Err(RuleViolation::ContractNotAccepted { contract: *id });
+        return Err(RuleViolation::ContractNotAccepted { contract: *id }.into());
     }
     let p = &c.proposal;
     if cx.occurred_ms < p.start_ms || cx.occurred_ms >= p.end_ms {
@@ -217,7 +221,8 @@ pub(crate) fn active_contract_of_producer<S: StateStore>(
             occurred_ms: cx.occurred_ms,
             start_ms: p.start_ms,
             end_ms: p.end_ms,
-        });
+        }
+        .into());
     }
     Ok(c)
 }

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::validate::{MILLION, composition, country, element, ppm, text};
 use super::{Cx, Tx, active_contract_of_producer, claim_id, owned_material, put_material};
-use crate::error::RuleViolation;
+use crate::error::{ApplyError, RuleViolation};
 use crate::events::{
     Composition, Grading, InputUse, MaterialKind, RuleSet, ScrapOrigin, ScrapReceipt,
 };
@@ -23,16 +23,17 @@ pub(super) fn receive<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &ScrapReceipt,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     if e.gross_g.checked_sub(e.tare_g) != Some(e.net_g) {
         return Err(RuleViolation::NetMassMismatch {
             gross_g: e.gross_g,
             tare_g: e.tare_g,
             net_g: e.net_g,
-        });
+        }
+        .into());
     }
     if e.net_g == 0 {
-        return Err(RuleViolation::ZeroMass { field: "net_g" });
+        return Err(RuleViolation::ZeroMass { field: "net_g" }.into());
     }
     text("supplier.name", &e.supplier.name)?;
     country("supplier.country", &e.supplier.country)?;
@@ -43,23 +44,24 @@ pub(super) fn receive<S: StateStore>(
     let mut sources_g: u128 = 0;
     for id in &e.source_passports {
         if !seen.insert(*id) {
-            return Err(RuleViolation::DuplicateInput { material: *id });
+            return Err(RuleViolation::DuplicateInput { material: *id }.into());
         }
         let n = owned_material(tx, cx, id)?;
         if n.kind != MaterialKind::Product {
             return Err(RuleViolation::NotAProduct {
                 material: *id,
                 kind: n.kind,
-            });
+            }
+            .into());
         }
         if n.passport.is_none() {
-            return Err(RuleViolation::SourceWithoutPassport { product: *id });
+            return Err(RuleViolation::SourceWithoutPassport { product: *id }.into());
         }
         if n.end_of_life.is_none() {
-            return Err(RuleViolation::SourcePassportNotEndOfLife { product: *id });
+            return Err(RuleViolation::SourcePassportNotEndOfLife { product: *id }.into());
         }
         if n.remaining_g == 0 {
-            return Err(RuleViolation::MaterialExhausted { material: *id });
+            return Err(RuleViolation::MaterialExhausted { material: *id }.into());
         }
         sources_g += u128::from(n.remaining_g);
         sources.push(n);
@@ -68,13 +70,15 @@ pub(super) fn receive<S: StateStore>(
         if e.origin_class != ScrapOrigin::PostConsumer {
             return Err(RuleViolation::PassportScrapMustBePostConsumer {
                 declared: e.origin_class,
-            });
+            }
+            .into());
         }
         if u128::from(e.net_g) > sources_g {
             return Err(RuleViolation::ScrapExceedsSources {
                 net_g: e.net_g,
                 sources_g: u64::try_from(sources_g).unwrap_or(u64::MAX),
-            });
+            }
+            .into());
         }
     }
 
@@ -85,7 +89,8 @@ pub(super) fn receive<S: StateStore>(
                 contract: *cid,
                 supplier: e.supplier.kid,
                 customer: c.proposal.customer,
-            });
+            }
+            .into());
         }
         c.take_backs.push(TakeBackRecord {
             index: cx.index,
@@ -192,7 +197,7 @@ pub(super) fn check_version<S: StateStore>(
     version: u32,
     latest: Option<LatestVersion>,
     kind: IdKind,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     match latest {
         Some(l) => {
             if l.publisher != cx.signer {
@@ -200,7 +205,8 @@ pub(super) fn check_version<S: StateStore>(
                     what,
                     id: *id,
                     publisher: l.publisher,
-                });
+                }
+                .into());
             }
             if version <= l.version {
                 return Err(RuleViolation::VersionNotIncreasing {
@@ -208,7 +214,8 @@ pub(super) fn check_version<S: StateStore>(
                     id: *id,
                     version,
                     latest: l.version,
-                });
+                }
+                .into());
             }
             Ok(())
         }
@@ -220,7 +227,7 @@ pub(super) fn publish_rule_set<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &RuleSet,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     check_rule_set(e).map_err(|reason| RuleViolation::InvalidRuleSet { reason })?;
     let latest = state::rule_set_latest(tx, &e.id)?;
     check_version(
@@ -254,16 +261,17 @@ pub(super) fn grade<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &Grading,
-) -> Result<(), RuleViolation> {
+) -> Result<(), ApplyError> {
     let mut n = super::material_for(tx, cx, &e.lot, Some(Role::Certifier))?;
     if n.kind != MaterialKind::Scrap {
         return Err(RuleViolation::NotAScrapLot {
             material: e.lot,
             kind: n.kind,
-        });
+        }
+        .into());
     }
     if n.remaining_g == 0 {
-        return Err(RuleViolation::MaterialExhausted { material: e.lot });
+        return Err(RuleViolation::MaterialExhausted { material: e.lot }.into());
     }
     text("instrument_serial", &e.instrument_serial)?;
     let rs = state::rule_set(tx, &e.rule_set.id, e.rule_set.version)?.ok_or(
@@ -277,7 +285,8 @@ pub(super) fn grade<S: StateStore>(
         return Err(RuleViolation::CalibrationInFuture {
             calibrated_ms: e.calibrated_ms,
             occurred_ms: cx.occurred_ms,
-        });
+        }
+        .into());
     }
     let max_days = rs
         .max_calibration_age_days
@@ -288,7 +297,8 @@ pub(super) fn grade<S: StateStore>(
             calibrated_ms: e.calibrated_ms,
             occurred_ms: cx.occurred_ms,
             max_age_days: max_days,
-        });
+        }
+        .into());
     }
     for (el, r) in &e.readings {
         element("readings", el)?;
@@ -298,7 +308,8 @@ pub(super) fn grade<S: StateStore>(
                 element: el.clone(),
                 spots: r.spots,
                 min: rs.min_spots,
-            });
+            }
+            .into());
         }
     }
     // The readings become the lot's composition: validate them as one.
@@ -314,7 +325,8 @@ pub(super) fn grade<S: StateStore>(
         return Err(RuleViolation::GradeMismatch {
             claimed: e.claimed_grade.clone(),
             computed,
-        });
+        }
+        .into());
     }
     n.grade = Some(GradeRecord {
         rule_set: e.rule_set,

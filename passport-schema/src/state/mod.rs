@@ -28,6 +28,16 @@ pub enum StateError {
     },
 }
 
+impl StateError {
+    /// A stable snake_case code for APIs and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StateError::Backend(_) => "state_backend",
+            StateError::Corrupt { .. } => "state_corrupt",
+        }
+    }
+}
+
 /// Read access to the derived state. Writes happen only through
 /// [`Effects`](crate::Effects), which the caller commits.
 pub trait StateStore {

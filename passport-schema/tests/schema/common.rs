@@ -79,14 +79,14 @@ impl Ledger {
         body: impl Into<EventBody>,
     ) -> Result<Effects, RuleViolation> {
         let ev = self.event(body);
-        apply(
+        verdict(apply(
             &self.state,
             &Context {
                 index: self.next_index(),
                 signer: signer.kid,
             },
             &ev,
-        )
+        ))
     }
 
     /// Applies and commits; the clock advances one minute per entry.
@@ -107,7 +107,7 @@ impl Ledger {
             index: self.next_index(),
             signer: signer.kid,
         };
-        let effects = apply(&self.state, &ctx, &ev)?;
+        let effects = verdict(apply(&self.state, &ctx, &ev))?;
         self.state.commit(effects);
         self.log.push((ctx, ev));
         self.now += 60_000;
@@ -151,10 +151,19 @@ impl Ledger {
         let mut s = MemoryState::new();
         for i in indices {
             let (ctx, ev) = &self.log[i as usize];
-            s.apply(ctx, ev).map_err(|e| (i, e))?;
+            verdict(s.apply(ctx, ev)).map_err(|e| (i, e))?;
         }
         Ok(s)
     }
+}
+
+/// The rule violation of a rejected `apply`. A memory state never fails, so
+/// a state error is a bug in the rules, not a verdict: the test fails.
+pub fn verdict<T>(r: Result<T, ApplyError>) -> Result<T, RuleViolation> {
+    r.map_err(|e| match e {
+        ApplyError::Rule(v) => v,
+        other => panic!("the state store failed, which is not a rule verdict: {other}"),
+    })
 }
 
 pub fn cu(ppm: u32) -> Composition {

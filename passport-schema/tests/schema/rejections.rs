@@ -1332,14 +1332,14 @@ reject!(
     |w| {
         let mut ev = w.l.event(primary(T, "CL"));
         ev.schema = 2;
-        apply(
+        verdict(apply(
             &w.l.state,
             &Context {
                 index: w.l.next_index(),
                 signer: w.r.kid,
             },
             &ev,
-        )
+        ))
     },
     RuleViolation::UnsupportedSchema { found: 2 }
 );
@@ -1377,14 +1377,14 @@ fn double_spend_in_one_batch_loses() {
     );
     ov.commit(ok);
     // ...but not after the first in the same batch.
-    let r = apply(
+    let r = verdict(apply(
         &ov,
         &Context {
             index: i + 1,
             signer: w.r.kid,
         },
         &e2,
-    );
+    ));
     assert!(
         matches!(r, Err(RuleViolation::Overconsumption { .. })),
         "{r:?}"
@@ -1402,4 +1402,104 @@ fn every_violation_has_a_code() {
     let e = w.check(&w.stranger, primary(T, "CL")).unwrap_err();
     assert_eq!(e.code(), "unknown_signer");
     assert!(e.to_string().contains("not a registered actor"));
+}
+
+// ---- not a rule: the store ----
+
+/// `base`, except that reading a key starting with `prefix` fails.
+struct FailingReads<'a> {
+    base: &'a MemoryState,
+    prefix: Vec<u8>,
+}
+
+impl StateStore for FailingReads<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        if key.starts_with(&self.prefix) {
+            Err(StateError::Backend("disk unplugged".into()))
+        } else {
+            self.base.get(key)
+        }
+    }
+}
+
+fn ctx_of(w: &W, signer: &Actor) -> Context {
+    Context {
+        index: w.l.next_index(),
+        signer: signer.kid,
+    }
+}
+
+#[test]
+fn a_failing_store_is_a_state_error_not_a_rule_violation() {
+    let w = W::new();
+    let ev = w.l.event(move_all(w.p, T, MaterialKind::Rod));
+    // Fine on the real store...
+    assert!(apply(&w.l.state, &ctx_of(&w, &w.r), &ev).is_ok());
+    // ...but the material's read fails: that is no verdict on the event.
+    let broken = FailingReads {
+        base: &w.l.state,
+        prefix: state::keys::material(&w.p),
+    };
+    let e = apply(&broken, &ctx_of(&w, &w.r), &ev).unwrap_err();
+    assert_eq!(
+        e,
+        ApplyError::State(StateError::Backend("disk unplugged".into()))
+    );
+    assert!(e.rule().is_none());
+    assert_eq!(e.code(), "state_backend");
+    assert!(matches!(
+        Error::from(e),
+        Error::State(StateError::Backend(_))
+    ));
+    // The signer check reads the store first: it fails the same way.
+    let broken = FailingReads {
+        base: &w.l.state,
+        prefix: b"actor/".to_vec(),
+    };
+    let e = apply(&broken, &ctx_of(&w, &w.r), &ev).unwrap_err();
+    assert!(
+        matches!(e, ApplyError::State(StateError::Backend(_))),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn a_corrupt_record_is_a_state_error_not_a_rule_violation() {
+    let w = W::new();
+    let mut s = w.l.state.clone();
+    s.commit(Effects {
+        writes: vec![(state::keys::material(&w.p), vec![0xff])],
+    });
+    let ev = w.l.event(move_all(w.p, T, MaterialKind::Rod));
+    let e = apply(&s, &ctx_of(&w, &w.r), &ev).unwrap_err();
+    assert!(
+        matches!(e, ApplyError::State(StateError::Corrupt { .. })),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), "state_corrupt");
+    // MemoryState::apply reports it the same way and commits nothing.
+    let before = s.clone();
+    assert!(matches!(
+        s.apply(&ctx_of(&w, &w.r), &ev),
+        Err(ApplyError::State(StateError::Corrupt { .. }))
+    ));
+    assert_eq!(s, before);
+}
+
+#[test]
+fn a_rejection_converts_to_the_crate_error_as_a_rule() {
+    let w = W::new();
+    let ev = w.l.event(primary(T, "CL"));
+    let e = apply(&w.l.state, &ctx_of(&w, &w.stranger), &ev).unwrap_err();
+    assert!(matches!(
+        e.rule(),
+        Some(RuleViolation::UnknownSigner { .. })
+    ));
+    assert_eq!(e.code(), "unknown_signer");
+    let e = Error::from(e);
+    assert_eq!(e.code(), "unknown_signer");
+    assert!(matches!(
+        e,
+        Error::Rule(RuleViolation::UnknownSigner { .. })
+    ));
 }
