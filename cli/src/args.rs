@@ -681,7 +681,7 @@ pub struct ProposeArgs {
     /// Material specification text.
     #[arg(long, default_value = "copper per contract")]
     pub description: String,
-    /// Deliverable node kind (repeat): refined, rod, foil, strip, wire, product, ...
+    /// Deliverable material kind (repeat): refined, rod, foil, strip, wire, product, ...
     #[arg(long = "kind")]
     pub kinds: Vec<String>,
     /// Minimum Cu ppm of every delivery.

@@ -11,29 +11,29 @@
 //! and verified offline.
 //!
 //! Entries are committed in batches through
-//! [`node::PassportLedger::commit_batch`] wherever order allows.
+//! [`client::PassportLedger::commit_batch`] wherever order allows.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use client::PassportLedger;
+use client::pipeline::Submission;
 use ledger::{NoteSigner, SledStore};
-use node::PassportLedger;
-use node::pipeline::Submission;
 use passport_schema::{
     Alloy, Bytes32, CertificateIssue, Composition, ContractAcceptance, ContractBuilder, EndOfLife,
-    Event, EventBody, GrantRole, Granularity, Instrument, MaterialSpec, NodeKind, PassportBuilder,
-    PrimaryLot, Process, RegisterActor, Role, RuleSet, SchemeBuilder, SchemeRef, ScrapOrigin,
-    ScrapReceipt, ServiceEvent, ServiceKind, Supplier, Transfer, TransformationBuilder,
-    VisualContaminant,
+    Event, EventBody, GrantRole, Granularity, Instrument, MaterialKind, MaterialSpec,
+    PassportBuilder, PrimaryLot, Process, RegisterActor, Role, RuleSet, SchemeBuilder, SchemeRef,
+    ScrapOrigin, ScrapReceipt, ServiceEvent, ServiceKind, Supplier, Transfer,
+    TransformationBuilder, VisualContaminant,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::Ctx;
 use crate::args::DemoArgs;
-use crate::backend::{Backend, Local, View};
+use crate::backend::{Backend, Local};
 use crate::cmd::certs::{bundle_json, render_audit, render_verdict};
 use crate::cmd::scrap::{GradeInput, plan_grading};
 use crate::error::{CliError, Result};
@@ -59,7 +59,7 @@ struct Demo<'a> {
 
 impl Demo<'_> {
     fn sign(&self, who: &Actor, body: EventBody) -> Result<Vec<u8>> {
-        Ok(node::sign_event(
+        Ok(client::sign_event(
             &who.signer,
             &Event::new(self.clock, body),
         )?)
@@ -74,7 +74,7 @@ impl Demo<'_> {
             let kind = body.kind().name();
             let bytes = self.sign(who, body)?;
             self.clock += 1_000;
-            match self.ledger.check(&bytes, node::pipeline::now_ms())? {
+            match self.ledger.check(&bytes, client::now_ms())? {
                 Submission::New(c) => checked.push(*c),
                 Submission::Duplicate(i) => {
                     return Err(CliError::failed(format!(
@@ -108,7 +108,7 @@ fn new_actor(keys: &Path, name: &'static str, file: &str) -> Result<Actor> {
     let key_name = name.replace(char::is_whitespace, "_");
     let signer = NoteSigner::new(&key_name, ledger::keys::generate_signing_key()?)?;
     let key_file = keys.join(format!("{file}.key"));
-    node::keyfile::write_key_file(&key_file, &signer)?;
+    client::keyfile::write_key_file(&key_file, &signer)?;
     std::fs::write(
         keys.join(format!("{file}.key.pub")),
         format!("{}\n", signer.verifier()),
@@ -229,25 +229,25 @@ pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
     std::fs::create_dir_all(&keys)?;
     std::fs::create_dir_all(&csv_dir)?;
     let origin = "tongling.cupass.example/demo";
-    let init = node::init(
+    let init = client::init(
         &ledger_dir,
         origin,
         "Tongling Ledger Operator",
         "CN",
-        &node::Config::default(),
+        &client::Options::default(),
     )?;
     let local = Local::open(&ledger_dir)?;
-    let op_signer = node::keyfile::read_key_file(
-        &node::DataDir(ledger_dir.clone()).operator_key(),
-        node::keyfile::Permissions::Strict,
+    let op_signer = client::keyfile::read_key_file(
+        &client::DataDir(ledger_dir.clone()).operator_key(),
+        client::keyfile::Permissions::Strict,
     )?;
     let operator = Actor {
         name: "Tongling Ledger Operator",
         kid: crate::keys::signer_kid(&op_signer),
         signer: op_signer,
-        key_file: node::DataDir(ledger_dir.clone()).operator_key(),
+        key_file: client::DataDir(ledger_dir.clone()).operator_key(),
     };
-    let now = node::pipeline::now_ms();
+    let now = client::now_ms();
     let mut d = Demo {
         ledger: local.ledger(),
         clock: now - 200 * DAY,
@@ -378,17 +378,22 @@ pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
         .input(cn_rod_id, 20 * T)
         .output_with(
             Uuid::now_v7(),
-            NodeKind::Rod,
+            MaterialKind::Rod,
             19_800_000,
             Some(cu(999_930).with("O", 40)),
         )
-        .output(NodeKind::Scrap, 150_000)
+        .output(MaterialKind::Scrap, 150_000)
         .losses_g(50_000)
         .build();
     let rod = draw.outputs.first().map(|o| o.id).unwrap_or_default();
     let roll = TransformationBuilder::new(Process::Roll)
         .input(cl_foil_id, 10 * T)
-        .output_with(Uuid::now_v7(), NodeKind::Foil, 9_850_000, Some(cu(999_900)))
+        .output_with(
+            Uuid::now_v7(),
+            MaterialKind::Foil,
+            9_850_000,
+            Some(cu(999_900)),
+        )
         .losses_g(150_000)
         .build();
     let foil_lot = roll.outputs.first().map(|o| o.id).unwrap_or_default();
@@ -417,7 +422,7 @@ pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
             .input(foil_lot, 20 * 10_000)
             .losses_g(20 * 500);
         for _ in 0..20 {
-            b = b.output(NodeKind::Product, 49_500);
+            b = b.output(MaterialKind::Product, 49_500);
         }
         products.extend(b.output_ids());
         assembles.push((&electronics, EventBody::Transform(b.build())));
@@ -762,7 +767,7 @@ pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
         }
         let loss = total / 100;
         (
-            b.output(NodeKind::Intermediate, total - loss)
+            b.output(MaterialKind::Intermediate, total - loss)
                 .losses_g(loss)
                 .build(),
             total - loss,
@@ -791,7 +796,7 @@ pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
         for _ in 0..parts {
             b = b.output_with(
                 Uuid::now_v7(),
-                NodeKind::Refined,
+                MaterialKind::Refined,
                 each,
                 Some(cu(999_970).with("O", 5)),
             );
@@ -815,11 +820,9 @@ pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
     };
 
     // --- Certificates: one issued, one refused ------------------------------
-    let lot_view = local.view(View::Lot, &certified_lot)?;
-    let share = crate::output::ju64(&lot_view, &["recycled", "total_ppm"])
-        .and_then(|x| u32::try_from(x).ok())
-        .unwrap_or(0);
-    let mass = crate::output::ju64(&lot_view, &["mass_g"]).unwrap_or(0);
+    let lot_view = local.lot(&certified_lot)?;
+    let share = lot_view.recycled.total_ppm;
+    let mass = lot_view.mass_g;
     let cert = CertificateIssue {
         id: Uuid::now_v7(),
         scheme: sref,
@@ -829,18 +832,16 @@ pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
     };
     let cert_id = cert.id;
     d.one(&certifier, EventBody::IssueCertificate(cert))?;
-    let r2_view = local.view(View::Lot, &r2_id)?;
+    let r2_view = local.lot(&r2_id)?;
     let refused_attempt = CertificateIssue {
         id: Uuid::now_v7(),
         scheme: sref,
         subject: r2_id,
-        claimed_recycled_share_ppm: crate::output::ju64(&r2_view, &["recycled", "total_ppm"])
-            .and_then(|x| u32::try_from(x).ok())
-            .unwrap_or(0),
-        claimed_mass_g: crate::output::ju64(&r2_view, &["mass_g"]).unwrap_or(0),
+        claimed_recycled_share_ppm: r2_view.recycled.total_ppm,
+        claimed_mass_g: r2_view.mass_g,
     };
     let bytes = d.sign(&certifier, EventBody::IssueCertificate(refused_attempt))?;
-    let refusal = match d.ledger.check(&bytes, node::pipeline::now_ms()) {
+    let refusal = match d.ledger.check(&bytes, client::now_ms()) {
         Err(e) => CliError::from(e),
         Ok(_) => {
             return Err(CliError::failed(
@@ -852,7 +853,7 @@ pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
     // --- Circular performance contract --------------------------------------
     let spec = MaterialSpec {
         description: "Cu-CATH-1 equivalent refined copper (GB/T 467 A-grade)".into(),
-        kinds: vec![NodeKind::Refined],
+        kinds: vec![MaterialKind::Refined],
         min_cu_ppm: 999_500,
     };
     let contract = ContractBuilder::new(rodmill.kid, spec, d.clock - DAY, now + 365 * DAY, "CNY")
@@ -943,18 +944,18 @@ pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
     let bundle_bytes = local.bundle(&cert_id)?;
     let bundle_path = out.join("certificate.cupass");
     std::fs::write(&bundle_path, &bundle_bytes)?;
-    let bundle = node::bundle::EvidenceBundle::from_cbor(&bundle_bytes)?;
+    let bundle = client::bundle::EvidenceBundle::from_cbor(&bundle_bytes)?;
     std::fs::write(
         out.join("certificate.json"),
         serde_json::to_string_pretty(&bundle_json(&bundle)).unwrap_or_default(),
     )?;
-    let log_pub = node::DataDir(ledger_dir.clone()).log_pub();
+    let log_pub = client::DataDir(ledger_dir.clone()).log_pub();
     let log_key = crate::keys::parse_log_key(&log_pub.display().to_string())?;
-    let verdict = node::bundle::verify_bundle(&std::fs::read(&bundle_path)?, &log_key);
-    let audit = local.view(View::ContractAudit, &contract_id)?;
-    let cert_view = local.view(View::Certificate, &cert_id)?;
+    let verdict = client::bundle::verify_bundle(&std::fs::read(&bundle_path)?, &log_key);
+    let audit = local.contract_audit(&contract_id)?;
+    let cert_view = local.certificate(&cert_id)?;
     let elapsed = started.elapsed();
-    let size = local.tree_size()?;
+    let size = local.ledger().log().size()?;
 
     // --- Report -------------------------------------------------------------
     let s = &ctx.style;
@@ -993,24 +994,18 @@ pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
             format!(
                 "{} = post-consumer {} + pre-consumer {} (derived, never typed in)",
                 pct(u64::from(share)),
-                pct(
-                    crate::output::ju64(&lot_view, &["recycled", "post_consumer_ppm"]).unwrap_or(0)
-                ),
-                pct(crate::output::ju64(&lot_view, &["recycled", "pre_consumer_ppm"]).unwrap_or(0)),
+                pct(u64::from(lot_view.recycled.post_consumer_ppm)),
+                pct(u64::from(lot_view.recycled.pre_consumer_ppm)),
             ),
         ),
         (
             "primary origin",
             lot_view
-                .get("origin_ppm")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .map(|(c, p)| format!("{c} {}", pct(p.as_u64().unwrap_or(0))))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default(),
+                .origin_ppm
+                .iter()
+                .map(|(c, p)| format!("{c} {}", pct(u64::from(*p))))
+                .collect::<Vec<_>>()
+                .join(", "),
         ),
         (
             "route",
@@ -1020,57 +1015,40 @@ pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
             ),
         ),
     ]));
-    let anode_view = local.view(View::Lot, &anode1)?;
+    let anode_view = local.lot(&anode1)?;
     let mut mt = Table::new(&["melt input", "kind", "consumed", "counts as", "grade"]);
-    for i in anode_view
-        .get("inputs")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let id = crate::output::jstr(i, &["node"]);
-        let consumed = crate::output::ju64(i, &["mass_g"]).unwrap_or(0);
-        let v = Uuid::parse_str(&id)
-            .ok()
-            .map(|u| local.view(View::Lot, &u))
-            .transpose()?;
-        let (kind, counts, grade) = match &v {
-            Some(v) => {
-                let kind = crate::output::jstr(v, &["kind"]);
-                let post = crate::output::ju64(v, &["recycled", "post_consumer_ppm"]).unwrap_or(0);
-                let pre = crate::output::ju64(v, &["recycled", "pre_consumer_ppm"]).unwrap_or(0);
-                let counts = if post > 0 {
-                    "post-consumer (end-of-life passports)".to_string()
-                } else if pre > 0 {
-                    "pre-consumer (declared)".into()
-                } else {
-                    format!(
-                        "primary ({})",
-                        v.get("origin_ppm")
-                            .and_then(Value::as_object)
-                            .map(|m| m.keys().cloned().collect::<Vec<_>>().join(","))
-                            .unwrap_or_default()
-                    )
-                };
-                let grade = v
-                    .get("grade")
-                    .and_then(|g| g.get("grade"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("-")
-                    .to_string();
-                (kind, counts, grade)
-            }
-            None => ("?".into(), "?".into(), "-".into()),
+    for i in &anode_view.inputs {
+        let v = local.lot(&i.material)?;
+        let counts = if v.recycled.post_consumer_ppm > 0 {
+            "post-consumer (end-of-life passports)".to_string()
+        } else if v.recycled.pre_consumer_ppm > 0 {
+            "pre-consumer (declared)".into()
+        } else {
+            format!(
+                "primary ({})",
+                v.origin_ppm.keys().cloned().collect::<Vec<_>>().join(",")
+            )
         };
-        mt.row(vec![id, kind, grams(consumed), counts, grade]);
+        let grade = v
+            .grade
+            .as_ref()
+            .and_then(|g| g.grade.clone())
+            .unwrap_or_else(|| "-".into());
+        mt.row(vec![
+            i.material.to_string(),
+            crate::output::name(&v.kind),
+            grams(i.mass_g),
+            counts,
+            grade,
+        ]);
     }
     text.push_str(&mt.render());
     let _ = writeln!(
         text,
         "\n{} certificate {cert_id} ({}): {}",
         s.mark(true),
-        crate::output::jstr(&cert_view, &["scheme_name"]),
-        crate::output::jstr(&cert_view, &["status"])
+        cert_view.scheme_name,
+        crate::output::name(&cert_view.status)
     );
     let _ = writeln!(
         text,

@@ -60,12 +60,14 @@ impl fmt::Display for CliError {
     }
 }
 
-impl From<node::Error> for CliError {
-    fn from(e: node::Error) -> Self {
+impl From<client::Error> for CliError {
+    fn from(e: client::Error) -> Self {
         // Same code and message as the node's HTTP error body, so both modes
-        // report a refusal identically.
+        // report a refusal identically. A configuration problem (an
+        // unreadable key file, ...) is a usage error to fix (exit 2); a
+        // store that disagrees with its checkpoint is a refusal (exit 1).
         match e {
-            node::Error::Config(_) => CliError {
+            client::Error::Config(_) => CliError {
                 exit: EXIT_USAGE,
                 code: e.code().into(),
                 message: e.to_string(),
@@ -75,15 +77,26 @@ impl From<node::Error> for CliError {
     }
 }
 
+impl From<client::http::HttpError> for CliError {
+    fn from(e: client::http::HttpError) -> Self {
+        use client::http::HttpError;
+        match e {
+            HttpError::BadUrl(_) => CliError::usage(format!("--node {e}")),
+            HttpError::Refused { code, message, .. } => CliError::refused(code, message),
+            other => CliError::failed(other.to_string()),
+        }
+    }
+}
+
 impl From<ledger::Error> for CliError {
     fn from(e: ledger::Error) -> Self {
-        CliError::from(node::Error::from(e))
+        CliError::from(client::Error::from(e))
     }
 }
 
 impl From<passport_schema::Error> for CliError {
     fn from(e: passport_schema::Error) -> Self {
-        CliError::from(node::Error::from(e))
+        CliError::from(client::Error::from(e))
     }
 }
 

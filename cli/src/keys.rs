@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use client::keyfile::{Permissions, read_key_file};
 use ledger::{NoteSigner, NoteVerifier};
-use node::keyfile::{Permissions, read_key_file};
 use passport_schema::Bytes32;
 
 use crate::error::{CliError, Result};

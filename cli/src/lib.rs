@@ -25,8 +25,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
+use client::Receipt;
 use ledger::NoteSigner;
-use node::Receipt;
 use passport_schema::{Event, EventBody};
 use serde_json::{Value, json};
 
@@ -76,7 +76,7 @@ impl Ctx {
 
     /// The event time: `--at` or now.
     pub fn now(&self) -> i64 {
-        self.at.unwrap_or_else(node::pipeline::now_ms)
+        self.at.unwrap_or_else(client::now_ms)
     }
 
     /// Reads a signing key file.
@@ -93,7 +93,7 @@ impl Ctx {
     ) -> Result<Receipt> {
         let signer = self.signer(key)?;
         let event = Event::new(self.now(), body);
-        let bytes = node::sign_event(&signer, &event)?;
+        let bytes = client::sign_event(&signer, &event)?;
         backend.submit(&bytes)
     }
 }

@@ -197,41 +197,32 @@ pub fn short(hex: &str) -> String {
         .map_or_else(|| hex.to_string(), |s| format!("{s}…"))
 }
 
-/// Reads a field of a JSON value by path, as a display string.
-pub fn jstr(v: &Value, path: &[&str]) -> String {
-    let mut cur = v;
-    for p in path {
-        match cur.get(p) {
-            Some(x) => cur = x,
-            None => return "-".into(),
-        }
-    }
-    match cur {
-        Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+/// The serde name of an enum value (`active`, `post_consumer`, ...), as
+/// the JSON form spells it.
+pub fn name<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => "-".into(),
     }
 }
 
-/// Reads an unsigned integer field by path.
-pub fn ju64(v: &Value, path: &[&str]) -> Option<u64> {
-    let mut cur = v;
-    for p in path {
-        cur = cur.get(p)?;
+/// A list of entry indices as `12, 15, 19`, or `-`.
+pub fn indices(v: &[u64]) -> String {
+    if v.is_empty() {
+        return "-".into();
     }
-    cur.as_u64()
+    v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
 }
 
-/// A list of entry indices as `12, 15, 19`.
-pub fn indices(v: Option<&Value>) -> String {
-    match v.and_then(Value::as_array) {
-        Some(a) if !a.is_empty() => a
-            .iter()
-            .map(|x| x.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        _ => "-".into(),
-    }
+/// An optional value, or `-`.
+pub fn or_dash<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".into(), |x| x.to_string())
+}
+
+/// A view as its JSON form (what `--json` prints).
+pub fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 /// Sets a field of a JSON object (no-op on other values).

@@ -11,11 +11,12 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
+use client::wire::EntryJson;
 use ledger::{
     Store,
     tiles::{TileId, TileKind},
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tower_http::{
     limit::RequestBodyLimitLayer,
     timeout::TimeoutLayer,
@@ -23,11 +24,15 @@ use tower_http::{
 };
 use uuid::Uuid;
 
+use client::pipeline::{PassportLedger, Receipt, Submission};
+use client::{Error, now_ms};
+
 use crate::config::Config;
+use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::pipeline::{PassportLedger, Submission, now_ms};
 use crate::sequencer::Sequencer;
-use crate::{Error, Result};
+
+type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 /// Everything a handler needs.
 pub struct AppState<S> {
@@ -39,27 +44,6 @@ pub struct AppState<S> {
     pub metrics: Arc<Metrics>,
     /// Settings.
     pub config: Config,
-}
-
-/// The JSON error body: `{"error": code, "message": text}`.
-#[derive(Serialize, Deserialize, Debug)]
-pub struct ErrorBody {
-    /// A stable snake_case code.
-    pub error: String,
-    /// What went wrong, for people.
-    pub message: String,
-}
-
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = ErrorBody {
-            error: self.code().to_string(),
-            message: self.to_string(),
-        };
-        (status, Json(body)).into_response()
-    }
 }
 
 /// Builds the router.
@@ -77,11 +61,15 @@ pub fn router<S: Store + 'static>(state: Arc<AppState<S>>) -> Router {
         .route("/v1/certificates/{id}", get(certificate::<S>))
         .route("/v1/certificates/{id}/bundle", get(bundle::<S>))
         .route("/v1/contracts/{id}/audit", get(contract_audit::<S>))
+        .route("/v1/rulesets/{id}", get(rule_set::<S>))
+        .route("/v1/rulesets/{id}/{version}", get(rule_set_version::<S>))
+        .route("/v1/schemes/{id}", get(scheme::<S>))
+        .route("/v1/schemes/{id}/{version}", get(scheme_version::<S>))
         .route("/checkpoint", get(checkpoint::<S>))
         .route("/tile/{*path}", get(tile::<S>))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics::<S>))
-        .fallback(|| async { Error::NotFound("no such endpoint".into()) })
+        .fallback(|| async { ApiError(Error::NotFound("no such endpoint".into())) })
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
@@ -100,10 +88,13 @@ pub fn router<S: Store + 'static>(state: Arc<AppState<S>>) -> Router {
 type St<S> = State<Arc<AppState<S>>>;
 
 /// Runs blocking ledger work off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> client::Result<T> + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::State(format!("worker failed: {e}")))?
+        .map_err(ApiError)
 }
 
 async fn submit<S: Store + 'static>(
@@ -119,8 +110,8 @@ async fn submit<S: Store + 'static>(
             (status, Json(receipt)).into_response()
         }
         Err(e) => {
-            app.metrics.rejected(e.code());
-            tracing::info!(code = e.code(), "rejected submission: {e}");
+            app.metrics.rejected(e.0.code());
+            tracing::info!(code = e.0.code(), "rejected submission: {}", e.0);
             e.into_response()
         }
     }
@@ -130,15 +121,15 @@ async fn submit_inner<S: Store + 'static>(
     app: &Arc<AppState<S>>,
     headers: &HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, crate::pipeline::Receipt)> {
+) -> Result<(StatusCode, Receipt)> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if ct.split(';').next().map(str::trim) != Some("application/cose") {
-        return Err(Error::BadRequest(format!(
+        return Err(ApiError(Error::BadRequest(format!(
             "content type must be application/cose, not {ct:?}"
-        )));
+        ))));
     }
     let ledger = Arc::clone(&app.ledger);
     let checked = blocking(move || ledger.check(&body, now_ms())).await?;
@@ -162,11 +153,16 @@ async fn submit_inner<S: Store + 'static>(
 
 fn parse_index(s: &str) -> Result<u64> {
     s.parse()
-        .map_err(|_| Error::BadRequest(format!("{s:?} is not an entry index")))
+        .map_err(|_| ApiError(Error::BadRequest(format!("{s:?} is not an entry index"))))
 }
 
 fn parse_id(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|_| Error::BadRequest(format!("{s:?} is not a UUID")))
+    Uuid::parse_str(s).map_err(|_| ApiError(Error::BadRequest(format!("{s:?} is not a UUID"))))
+}
+
+fn parse_version(s: &str) -> Result<u32> {
+    s.parse()
+        .map_err(|_| ApiError(Error::BadRequest(format!("{s:?} is not a version number"))))
 }
 
 async fn entry_raw<S: Store + 'static>(
@@ -178,20 +174,12 @@ async fn entry_raw<S: Store + 'static>(
     Ok(([(header::CONTENT_TYPE, "application/cose")], bytes).into_response())
 }
 
-#[derive(Serialize)]
-struct EntryJson {
-    index: u64,
-    signer: String,
-    event: serde_json::Value,
-}
-
 async fn entry_json<S: Store + 'static>(
     State(app): St<S>,
     Path(index): Path<String>,
 ) -> Result<Json<EntryJson>> {
     let index = parse_index(&index)?;
     let (event, signer) = blocking(move || app.ledger.event(index)).await?;
-    let event = serde_json::to_value(&event).map_err(|e| Error::State(e.to_string()))?;
     Ok(Json(EntryJson {
         index,
         signer: hex::encode(signer),
@@ -208,7 +196,7 @@ struct InclusionQuery {
 /// Query strings that do not parse get our JSON error, not axum's text.
 fn query<T>(q: std::result::Result<Query<T>, QueryRejection>) -> Result<T> {
     q.map(|Query(t)| t)
-        .map_err(|e| Error::BadRequest(e.body_text()))
+        .map_err(|e| ApiError(Error::BadRequest(e.body_text())))
 }
 
 async fn inclusion<S: Store + 'static>(
@@ -216,15 +204,7 @@ async fn inclusion<S: Store + 'static>(
     q: std::result::Result<Query<InclusionQuery>, QueryRejection>,
 ) -> Result<Json<ledger::InclusionProof>> {
     let q = query(q)?;
-    let proof = blocking(move || {
-        let log = app.ledger.log();
-        let size = match q.tree_size {
-            Some(s) => s,
-            None => log.size()?,
-        };
-        Ok(log.inclusion_proof(q.index, size)?)
-    })
-    .await?;
+    let proof = blocking(move || app.ledger.inclusion_proof(q.index, q.tree_size)).await?;
     Ok(Json(proof))
 }
 
@@ -239,41 +219,66 @@ async fn consistency<S: Store + 'static>(
     q: std::result::Result<Query<ConsistencyQuery>, QueryRejection>,
 ) -> Result<Json<ledger::ConsistencyProof>> {
     let q = query(q)?;
-    let proof = blocking(move || {
-        let log = app.ledger.log();
-        let new = match q.new {
-            Some(n) => n,
-            None => log.size()?,
-        };
-        Ok(log.consistency_proof(q.old, new)?)
-    })
-    .await?;
+    let proof = blocking(move || app.ledger.consistency_proof(q.old, q.new)).await?;
     Ok(Json(proof))
 }
 
 macro_rules! view_handler {
-    ($name:ident, $view:path) => {
+    ($name:ident, $read:ident) => {
         async fn $name<S: Store + 'static>(
             State(app): St<S>,
             Path(id): Path<String>,
         ) -> Result<Response> {
             let id = parse_id(&id)?;
-            let view = blocking(move || Ok($view(&app.ledger.state(), &id)?)).await?;
+            let view = blocking(move || app.ledger.$read(&id)).await?;
             Ok(Json(view).into_response())
         }
     };
 }
 
-view_handler!(passport, passport_schema::passport_view);
-view_handler!(lot, passport_schema::lot_view);
-view_handler!(certificate, passport_schema::certificate_view);
-view_handler!(contract_audit, passport_schema::contract_audit);
+view_handler!(passport, passport);
+view_handler!(lot, lot);
+view_handler!(certificate, certificate);
+view_handler!(contract_audit, contract_audit);
+
+async fn rule_set<S: Store + 'static>(
+    State(app): St<S>,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let id = parse_id(&id)?;
+    let record = blocking(move || app.ledger.rule_set(&id, None)).await?;
+    Ok(Json(record).into_response())
+}
+
+async fn rule_set_version<S: Store + 'static>(
+    State(app): St<S>,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Response> {
+    let (id, version) = (parse_id(&id)?, parse_version(&version)?);
+    let record = blocking(move || app.ledger.rule_set(&id, Some(version))).await?;
+    Ok(Json(record).into_response())
+}
+
+async fn scheme<S: Store + 'static>(State(app): St<S>, Path(id): Path<String>) -> Result<Response> {
+    let id = parse_id(&id)?;
+    let record = blocking(move || app.ledger.scheme(&id, None)).await?;
+    Ok(Json(record).into_response())
+}
+
+async fn scheme_version<S: Store + 'static>(
+    State(app): St<S>,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Response> {
+    let (id, version) = (parse_id(&id)?, parse_version(&version)?);
+    let record = blocking(move || app.ledger.scheme(&id, Some(version))).await?;
+    Ok(Json(record).into_response())
+}
 
 async fn bundle<S: Store + 'static>(State(app): St<S>, Path(id): Path<String>) -> Result<Response> {
     let id = parse_id(&id)?;
     // The certificate must exist; a bundle of nothing is a 404, not an empty file.
     let bytes = blocking(move || {
-        passport_schema::certificate_view(&app.ledger.state(), &id)?;
+        app.ledger.certificate(&id)?;
         app.ledger.bundle(&id)?.to_cbor()
     })
     .await?;
@@ -301,7 +306,7 @@ async fn checkpoint<S: Store + 'static>(State(app): St<S>) -> Result<Response> {
 
 async fn tile<S: Store + 'static>(State(app): St<S>, Path(path): Path<String>) -> Result<Response> {
     let (kind, id) = TileId::parse_path(&format!("tile/{path}"))
-        .map_err(|e| Error::BadRequest(e.to_string()))?;
+        .map_err(|e| ApiError(Error::BadRequest(e.to_string())))?;
     let full = u64::from(id.width) == ledger::tiles::TILE_WIDTH;
     let bytes = blocking(move || {
         let log = app.ledger.log();

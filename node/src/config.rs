@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use client::{Error, Result};
 
 /// Tunable settings. Every field has a default; a TOML file may set any of
 /// them, and flags or `CUPASS_*` environment variables override the file.
@@ -33,20 +33,29 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
+        let ledger = client::Options::default();
         Config {
             batch_max: 1024,
             batch_delay_ms: 5,
-            clock_skew_ms: 10 * 60 * 1000,
+            clock_skew_ms: ledger.clock_skew_ms,
             body_limit: 64 * 1024,
             request_timeout_ms: 10_000,
             header_timeout_ms: 10_000,
             max_connections: 1024,
-            cache_capacity: 64 * 1024 * 1024,
+            cache_capacity: ledger.cache_capacity,
         }
     }
 }
 
 impl Config {
+    /// The settings the ledger itself takes.
+    pub fn ledger_options(&self) -> client::Options {
+        client::Options {
+            clock_skew_ms: self.clock_skew_ms,
+            cache_capacity: self.cache_capacity,
+        }
+    }
+
     /// Reads a TOML file; missing fields keep their defaults.
     pub fn from_toml_file(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)

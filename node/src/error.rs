@@ -1,141 +1,52 @@
-//! The node's one error type, and how each kind maps to HTTP.
+//! How the ledger's errors meet HTTP: each kind's status, and the JSON body
+//! `{"error": code, "message"}` (the code is [`Error::code`], never derived
+//! from the message).
 
-use passport_schema::RuleViolation;
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use client::{Error, wire::ErrorBody};
 
-/// Everything the node can refuse or fail at.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The request body is larger than the configured limit.
-    #[error("body of {size} bytes exceeds the {limit}-byte limit")]
-    TooLarge {
-        /// Bytes received.
-        size: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// The entry is not a well-formed, canonical COSE_Sign1 envelope.
-    #[error("bad entry encoding: {0}")]
-    BadEntry(ledger::Error),
-    /// The payload is not a canonical event.
-    #[error("bad payload: {0}")]
-    BadPayload(passport_schema::Error),
-    /// The signature does not verify against the signer's registered key.
-    #[error("bad signature: {0}")]
-    BadSignature(ledger::Error),
-    /// The signer's kid is not a registered actor.
-    #[error("unknown signer {0}: register the key with the operator first")]
-    UnknownSigner(String),
-    /// The signer is known but may not sign this (revoked key, missing role).
-    #[error("forbidden: {0}")]
-    Forbidden(RuleViolation),
-    /// The event breaks a ledger rule.
-    #[error("rule violation: {0}")]
-    Rule(RuleViolation),
-    /// The event is dated too far in the future.
-    #[error(
-        "event time {occurred_ms} ms is more than {skew_ms} ms ahead of the node clock {now_ms} ms"
-    )]
-    FromTheFuture {
-        /// The event's time.
-        occurred_ms: i64,
-        /// The node's clock.
-        now_ms: i64,
-        /// The allowed skew.
-        skew_ms: i64,
-    },
-    /// A requested entry, view or proof does not exist.
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// A request parameter is malformed.
-    #[error("bad request: {0}")]
-    BadRequest(String),
-    /// The ledger failed underneath (storage, proof generation).
-    #[error("ledger: {0}")]
-    Ledger(ledger::Error),
-    /// The derived state failed underneath.
-    #[error("state: {0}")]
-    State(String),
-    /// A configuration or key file problem.
-    #[error("configuration: {0}")]
-    Config(String),
-    /// An I/O failure outside the store (key files, listening socket).
-    #[error("I/O: {0}")]
-    Io(#[from] std::io::Error),
-    /// The node is shutting down and takes no new entries.
-    #[error("the node is shutting down")]
-    ShuttingDown,
+/// The HTTP status for a ledger error. Infrastructure failures are 500,
+/// never a verdict on the request.
+pub fn status(e: &Error) -> StatusCode {
+    let code = match e {
+        Error::TooLarge { .. } => 413,
+        Error::BadEntry(_) | Error::BadPayload(_) | Error::BadRequest(_) => 400,
+        Error::BadSignature(_) | Error::UnknownSigner(_) => 401,
+        Error::Forbidden(_) => 403,
+        Error::Rule(_) | Error::FromTheFuture { .. } => 422,
+        Error::NotFound(_) => 404,
+        Error::ShuttingDown => 503,
+        _ => 500,
+    };
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-impl Error {
-    /// A short, stable code for the JSON error body.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::TooLarge { .. } => "too_large",
-            Error::BadEntry(_) => "bad_entry",
-            Error::BadPayload(_) => "bad_payload",
-            Error::BadSignature(_) => "bad_signature",
-            Error::UnknownSigner(_) => "unknown_signer",
-            Error::Forbidden(v) | Error::Rule(v) => v.code(),
-            Error::FromTheFuture { .. } => "from_the_future",
-            Error::NotFound(_) => "not_found",
-            Error::BadRequest(_) => "bad_request",
-            Error::Ledger(_) | Error::State(_) | Error::Io(_) => "internal",
-            Error::Config(_) => "config",
-            Error::ShuttingDown => "shutting_down",
-        }
-    }
+/// A ledger error on its way out as an HTTP response.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
 
-    /// The HTTP status for this error.
-    pub fn status(&self) -> u16 {
-        match self {
-            Error::TooLarge { .. } => 413,
-            Error::BadEntry(_) | Error::BadPayload(_) | Error::BadRequest(_) => 400,
-            Error::BadSignature(_) | Error::UnknownSigner(_) => 401,
-            Error::Forbidden(_) => 403,
-            Error::Rule(_) | Error::FromTheFuture { .. } => 422,
-            Error::NotFound(_) => 404,
-            Error::ShuttingDown => 503,
-            Error::Ledger(_) | Error::State(_) | Error::Config(_) | Error::Io(_) => 500,
-        }
-    }
-
-    /// Sorts a rule violation into "not allowed to sign this" and "breaks a rule".
-    pub fn from_violation(v: RuleViolation) -> Error {
-        match v {
-            RuleViolation::UnknownSigner { kid } => Error::UnknownSigner(kid.to_string()),
-            RuleViolation::SignerRevoked { .. }
-            | RuleViolation::RoleNotPermitted { .. }
-            | RuleViolation::GenesisSignerMismatch { .. } => Error::Forbidden(v),
-            other => Error::Rule(other),
-        }
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
     }
 }
 
-impl From<ledger::Error> for Error {
+impl From<ledger::Error> for ApiError {
     fn from(e: ledger::Error) -> Self {
-        match e {
-            ledger::Error::OutOfRange(m) => Error::NotFound(m),
-            other => Error::Ledger(other),
-        }
+        ApiError(e.into())
     }
 }
 
-impl From<passport_schema::StateError> for Error {
-    fn from(e: passport_schema::StateError) -> Self {
-        Error::State(e.to_string())
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: self.0.code().to_string(),
+            message: self.0.to_string(),
+        };
+        (status(&self.0), Json(body)).into_response()
     }
 }
-
-impl From<passport_schema::Error> for Error {
-    fn from(e: passport_schema::Error) -> Self {
-        match e {
-            passport_schema::Error::NotFound { .. } => Error::NotFound(e.to_string()),
-            passport_schema::Error::Rule(v) => Error::from_violation(v),
-            other => Error::State(other.to_string()),
-        }
-    }
-}
-
-/// Shorthand for results in this crate.
-pub type Result<T, E = Error> = std::result::Result<T, E>;

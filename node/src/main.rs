@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use node::{Config, keyfile::Permissions};
+use client::keyfile::Permissions;
+use node::Config;
 
 /// The cupass ledger node.
 ///
@@ -145,12 +146,12 @@ async fn shutdown_signal() {
 async fn run(cli: Cli) -> node::Result<()> {
     match cli.command {
         Some(Command::Init(a)) => {
-            let made = node::init(
+            let made = client::init(
                 &a.dir,
                 &a.origin,
                 &a.operator_name,
                 &a.operator_country,
-                &Config::default(),
+                &Config::default().ledger_options(),
             )?;
             println!("created ledger in {}", a.dir.display());
             println!(
@@ -160,7 +161,7 @@ async fn run(cli: Cli) -> node::Result<()> {
             println!("operator kid: {}", made.operator_kid);
             println!(
                 "operator key: {} (mode 0600; keep it off the node in production)",
-                node::DataDir(a.dir.clone()).operator_key().display()
+                client::DataDir(a.dir.clone()).operator_key().display()
             );
             Ok(())
         }
@@ -172,8 +173,8 @@ async fn run(cli: Cli) -> node::Result<()> {
                 Permissions::Warn
             };
             let dir = cli.serve.dir.clone();
-            let c = config.clone();
-            let ledger = tokio::task::spawn_blocking(move || node::open(&dir, &c, perms))
+            let options = config.ledger_options();
+            let ledger = tokio::task::spawn_blocking(move || client::open(&dir, &options, perms))
                 .await
                 .map_err(|e| node::Error::State(e.to_string()))??;
             let listener = tokio::net::TcpListener::bind(cli.serve.listen).await?;

@@ -9,8 +9,8 @@ use ledger::Store;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::Metrics;
-use crate::pipeline::{Checked, PassportLedger, Receipt};
-use crate::{Error, Result};
+use client::pipeline::{Checked, PassportLedger, Receipt};
+use client::{Error, Result};
 
 struct Job {
     checked: Checked,

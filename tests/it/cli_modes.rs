@@ -58,7 +58,7 @@ impl World {
         std::fs::write(d.join("p2.json"), passport(P2, "SN-2").to_string()).unwrap();
         let assemble = json!({
             "process": "assemble",
-            "inputs": [{"node": L1, "mass_g": 9_000_000}],
+            "inputs": [{"material": L1, "mass_g": 9_000_000}],
             "outputs": [
                 {"id": P1, "kind": "product", "mass_g": 4_000_000, "composition": null},
                 {"id": P2, "kind": "product", "mass_g": 4_900_000, "composition": null}
@@ -69,9 +69,9 @@ impl World {
         let refine = json!({
             "process": "refine",
             "inputs": [
-                {"node": S1, "mass_g": 3_900_000},
-                {"node": S2, "mass_g": 4_800_000},
-                {"node": L2, "mass_g": 8_000_000}
+                {"material": S1, "mass_g": 3_900_000},
+                {"material": S2, "mass_g": 4_800_000},
+                {"material": L2, "mass_g": 8_000_000}
             ],
             "outputs": [
                 {"id": F1, "kind": "refined", "mass_g": 8_000_000, "composition": {"elements_ppm": {"Cu": 999970}}},

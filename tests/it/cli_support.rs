@@ -83,10 +83,10 @@ pub struct TestNode {
 
 impl TestNode {
     pub fn start(dir: &Path) -> TestNode {
-        let ledger = node::open(
+        let ledger = client::open(
             dir,
-            &node::Config::default(),
-            node::keyfile::Permissions::Warn,
+            &client::Options::default(),
+            client::keyfile::Permissions::Warn,
         )
         .unwrap();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();

@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use node::bundle::{EvidenceBundle, Part, verify_bundle};
+use client::bundle::{EvidenceBundle, verify_bundle};
+use client::verify::Part;
 
 use crate::cli_modes::{C1, World, run, scenario};
 use crate::cli_support::*;
@@ -254,13 +255,13 @@ fn every_flipped_byte_is_caught_and_named() {
 }
 
 /// The event in a bundle entry.
-fn decode(e: &node::bundle::BundleEntry) -> passport_schema::Event {
+fn decode(e: &client::bundle::BundleEntry) -> passport_schema::Event {
     let entry = ledger::Entry::from_bytes(&e.entry).unwrap();
     passport_schema::decode_canonical(entry.payload()).unwrap()
 }
 
 /// The event kind name of a bundle entry.
-fn kind(e: &node::bundle::BundleEntry) -> &'static str {
+fn kind(e: &client::bundle::BundleEntry) -> &'static str {
     decode(e).body.kind().name()
 }
 

@@ -79,9 +79,9 @@ fn seeds_reach_the_success_paths() {
     assert!(proof.verify(&key).is_ok());
 
     let bundle = read("evidence_bundle", "certificate.cupass");
-    let parsed = node::bundle::EvidenceBundle::from_cbor(&bundle).unwrap();
+    let parsed = client::bundle::EvidenceBundle::from_cbor(&bundle).unwrap();
     let key = ledger::NoteVerifier::parse(&parsed.log_key).unwrap();
-    let verdict = node::bundle::verify_bundle(&bundle, &key);
+    let verdict = client::bundle::verify_bundle(&bundle, &key);
     assert!(verdict.valid, "{:?}", verdict.failure());
 
     let csv = String::from_utf8(read("readings_csv", "export-extras.csv")).unwrap();
@@ -95,13 +95,13 @@ fn seeds_reach_the_success_paths() {
 #[test]
 fn a_bundle_naming_its_key_in_another_spelling_fails() {
     let bytes = std::fs::read(fuzz_dir().join("seeds/evidence_bundle/certificate.cupass")).unwrap();
-    let mut bundle = node::bundle::EvidenceBundle::from_cbor(&bytes).unwrap();
+    let mut bundle = client::bundle::EvidenceBundle::from_cbor(&bytes).unwrap();
     let key = ledger::NoteVerifier::parse(&bundle.log_key).unwrap();
     let upper = cupass_tests::respell_key_id(&bundle.log_key, str::to_ascii_uppercase);
     assert_ne!(upper, bundle.log_key, "seed key id has no hex letter");
     assert_eq!(ledger::NoteVerifier::parse(&upper).unwrap(), key);
     bundle.log_key = upper;
-    let verdict = node::bundle::verify_bundle(&bundle.to_cbor().unwrap(), &key);
+    let verdict = client::bundle::verify_bundle(&bundle.to_cbor().unwrap(), &key);
     let failure = verdict.failure().expect("a respelled key must fail");
-    assert_eq!(failure.part, node::bundle::Part::Checkpoint);
+    assert_eq!(failure.part, client::verify::Part::Checkpoint);
 }

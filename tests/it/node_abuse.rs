@@ -71,14 +71,14 @@ async fn hostile_requests_table() {
     let melt = |out: u64| {
         TransformationBuilder::new(Process::Melt)
             .input(spent.id, T)
-            .output(NodeKind::Intermediate, out)
+            .output(MaterialKind::Intermediate, out)
             .build()
     };
     n.ok(&r, melt(T)).await;
     // A contract proposed to the cable works, for the third-party acceptance.
     let spec = MaterialSpec {
         description: "refined copper".into(),
-        kinds: vec![NodeKind::Refined],
+        kinds: vec![MaterialKind::Refined],
         min_cu_ppm: 999_500,
     };
     let contract =
@@ -220,7 +220,7 @@ async fn hostile_requests_table() {
         ),
         post(
             "dated an hour ahead",
-            node::sign_event(&r.key, &Event::new(now_ms() + 3_600_000, lot())).unwrap(),
+            client::sign_event(&r.key, &Event::new(now_ms() + 3_600_000, lot())).unwrap(),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         post(
@@ -234,7 +234,7 @@ async fn hostile_requests_table() {
                 &r,
                 TransformationBuilder::new(Process::Melt)
                     .input(spent.id, 2 * T)
-                    .output(NodeKind::Intermediate, 2 * T)
+                    .output(MaterialKind::Intermediate, 2 * T)
                     .build(),
             ),
             StatusCode::UNPROCESSABLE_ENTITY,

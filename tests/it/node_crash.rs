@@ -11,8 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use client::{DataDir, keyfile::Permissions};
 use ledger::{Checkpoint, NoteVerifier};
-use node::{DataDir, keyfile::Permissions};
 use passport_schema::{
     Bytes32, Context, Event, GrantRole, MemoryState, PrimaryLot, RegisterActor, Role, apply,
     decode_canonical, kid_of, lot_view,
@@ -112,16 +112,17 @@ async fn kill_dash_nine_loses_nothing_acknowledged() {
         .unwrap_or(5);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
-    node::init(
+    client::init(
         &dir,
         "crash.cupass.example/log",
         "Operator",
         "CN",
-        &node::Config::default(),
+        &client::Options::default(),
     )
     .unwrap();
     let data = DataDir(dir.clone());
-    let operator = node::keyfile::read_key_file(&data.operator_key(), Permissions::Strict).unwrap();
+    let operator =
+        client::keyfile::read_key_file(&data.operator_key(), Permissions::Strict).unwrap();
     let log_key =
         NoteVerifier::parse(std::fs::read_to_string(data.log_pub()).unwrap().trim()).unwrap();
     let refiner =
@@ -152,9 +153,13 @@ async fn kill_dash_nine_loses_nothing_acknowledged() {
             },
         ),
     ] {
-        post(&http, &first.url, node::sign_event(&operator, &ev).unwrap())
-            .await
-            .unwrap();
+        post(
+            &http,
+            &first.url,
+            client::sign_event(&operator, &ev).unwrap(),
+        )
+        .await
+        .unwrap();
     }
     let mut running = Some(first);
 
@@ -176,7 +181,7 @@ async fn kill_dash_nine_loses_nothing_acknowledged() {
         for _ in 0..200 {
             let lot = PrimaryLot::new(1_000_000, "CN", "Crash Test Cathode");
             let id = lot.id;
-            let bytes = node::sign_event(&refiner, &Event::new(now_ms(), lot)).unwrap();
+            let bytes = client::sign_event(&refiner, &Event::new(now_ms(), lot)).unwrap();
             let (http, url) = (http.clone(), Arc::clone(&url));
             tasks.push(tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(u64::from(id.as_bytes()[15]) % 40)).await;
@@ -327,12 +332,12 @@ async fn kill_dash_nine_loses_nothing_acknowledged() {
 async fn log_key_never_appears_in_logs_or_responses() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
-    node::init(
+    client::init(
         &dir,
         "secret.cupass.example/log",
         "Operator",
         "CN",
-        &node::Config::default(),
+        &client::Options::default(),
     )
     .unwrap();
     let data = DataDir(dir.clone());
@@ -357,9 +362,10 @@ async fn log_key_never_appears_in_logs_or_responses() {
         .unwrap()
         .to_string();
     let http = reqwest::Client::new();
-    let operator = node::keyfile::read_key_file(&data.operator_key(), Permissions::Strict).unwrap();
+    let operator =
+        client::keyfile::read_key_file(&data.operator_key(), Permissions::Strict).unwrap();
     let mut bodies = Vec::new();
-    let good = node::sign_event(
+    let good = client::sign_event(
         &operator,
         &Event::new(
             now_ms(),

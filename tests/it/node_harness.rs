@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use client::{DataDir, keyfile::Permissions};
 use ed25519_dalek::SigningKey;
 use ledger::{NoteSigner, NoteVerifier};
-use node::{Config, DataDir, keyfile::Permissions};
+use node::Config;
 use passport_schema::{Bytes32, Event, EventBody, GrantRole, Kid, RegisterActor, Role, kid_of};
 use reqwest::StatusCode;
 use tokio::sync::oneshot;
@@ -46,7 +47,7 @@ pub struct TestNode {
 }
 
 pub fn now_ms() -> i64 {
-    node::pipeline::now_ms()
+    client::pipeline::now_ms()
 }
 
 impl TestNode {
@@ -57,17 +58,17 @@ impl TestNode {
     /// A node serving with `config` (the store is opened with the defaults).
     pub async fn start_with(config: Config) -> TestNode {
         let dir = tempfile::tempdir().unwrap();
-        node::init(
+        client::init(
             dir.path(),
             "test.cupass.example/log",
             "Ledger Operator",
             "CN",
-            &config,
+            &config.ledger_options(),
         )
         .unwrap();
         let data = DataDir(dir.path().to_path_buf());
         let op_key =
-            node::keyfile::read_key_file(&data.operator_key(), Permissions::Strict).unwrap();
+            client::keyfile::read_key_file(&data.operator_key(), Permissions::Strict).unwrap();
         let operator = Org {
             kid: kid_of(op_key.verifier().key().as_bytes()),
             key: op_key,
@@ -89,10 +90,10 @@ impl TestNode {
     }
 
     /// Opens the (stopped) node's ledger in-process, with the full check.
-    pub async fn open_ledger(&self) -> node::Result<node::PassportLedger<ledger::SledStore>> {
+    pub async fn open_ledger(&self) -> node::Result<client::PassportLedger<ledger::SledStore>> {
         let path = self.path();
         tokio::task::spawn_blocking(move || {
-            node::open(&path, &Config::default(), Permissions::Strict)
+            client::open(&path, &client::Options::default(), Permissions::Strict)
         })
         .await
         .unwrap()
@@ -154,7 +155,7 @@ impl TestNode {
     }
 
     pub fn sign(&self, by: &Org, body: impl Into<EventBody>) -> Vec<u8> {
-        node::sign_event(&by.key, &Event::new(now_ms(), body)).unwrap()
+        client::sign_event(&by.key, &Event::new(now_ms(), body)).unwrap()
     }
 
     /// Signs and submits; returns status and body.

@@ -70,14 +70,19 @@ async fn lifecycle(n: &TestNode) -> Story {
     n.ok(&r, Transfer::new(p1.id, m.kid)).await;
     let draw = TransformationBuilder::new(Process::Draw)
         .input(p1.id, 12 * T)
-        .output_with(Uuid::now_v7(), NodeKind::Rod, 11_900_000, Some(cu(999_930)))
+        .output_with(
+            Uuid::now_v7(),
+            MaterialKind::Rod,
+            11_900_000,
+            Some(cu(999_930)),
+        )
         .losses_g(100_000)
         .build();
     let rod = draw.outputs[0].id;
     n.ok(&m, draw).await;
     let asm = TransformationBuilder::new(Process::Assemble)
         .input(rod, 11 * T)
-        .output(NodeKind::Product, 10_900_000)
+        .output(MaterialKind::Product, 10_900_000)
         .losses_g(100_000)
         .build();
     let product = asm.outputs[0].id;
@@ -135,14 +140,19 @@ async fn lifecycle(n: &TestNode) -> Story {
     let melt = TransformationBuilder::new(Process::Melt)
         .input(post_lot, 10_500_000)
         .input(p2.id, 20 * T)
-        .output(NodeKind::Intermediate, 30_200_000)
+        .output(MaterialKind::Intermediate, 30_200_000)
         .losses_g(300_000)
         .build();
     let anode = melt.outputs[0].id;
     n.ok(&r, melt).await;
     let refine = TransformationBuilder::new(Process::Refine)
         .input(anode, 30_200_000)
-        .output_with(Uuid::now_v7(), NodeKind::Refined, 30 * T, Some(cu(999_970)))
+        .output_with(
+            Uuid::now_v7(),
+            MaterialKind::Refined,
+            30 * T,
+            Some(cu(999_970)),
+        )
         .losses_g(200_000)
         .build();
     let refined = refine.outputs[0].id;
@@ -200,7 +210,7 @@ async fn lifecycle_views_bundle_and_restart() {
         .get_bytes(&format!("/v1/certificates/{}/bundle", s.cert))
         .await;
     assert_eq!(st, StatusCode::OK);
-    let verdict = node::bundle::verify_bundle(&bundle, &n.log_key);
+    let verdict = client::bundle::verify_bundle(&bundle, &n.log_key);
     assert!(verdict.valid, "{verdict:?}");
 
     // A tile-only client recomputes the checkpoint's root.
@@ -273,7 +283,7 @@ async fn concurrent_submissions_and_double_spends() {
         for _ in 0..2 {
             let spend = TransformationBuilder::new(Process::Melt)
                 .input(lot.id, T)
-                .output(NodeKind::Intermediate, T)
+                .output(MaterialKind::Intermediate, T)
                 .build();
             let (n, r) = (Arc::clone(&n), r.clone());
             tasks.push((
@@ -317,7 +327,7 @@ async fn concurrent_submissions_and_double_spends() {
 fn future(by: &Org, n: &TestNode) -> Vec<u8> {
     let ev = Event::new(now_ms() + 3_600_000, primary(T, "CN"));
     let _ = n;
-    node::sign_event(&by.key, &ev).unwrap()
+    client::sign_event(&by.key, &ev).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -519,7 +529,7 @@ async fn node_refuses_a_tampered_store_with_a_clear_message() {
         n.ok(&r, primary(T, "CN")).await;
     }
     n.shutdown().await;
-    let store = node::DataDir(n.dir.path().to_path_buf()).store();
+    let store = client::DataDir(n.dir.path().to_path_buf()).store();
     // Change one byte of entry chunk 1 (entries 16..32) on disk.
     tokio::task::spawn_blocking(move || {
         cupass_tests::tamper_sled(&store, &ledger::store::chunk_key(1), 40, 0x01)

@@ -3,8 +3,8 @@
 //! success. Either the node refuses to open the store, or `cupass log
 //! verify` fails and names what differs.
 
+use client::{DataDir, keyfile::Permissions};
 use ledger::store::{chunk_key, tile_key};
-use node::{Config, DataDir, keyfile::Permissions};
 use passport_schema::*;
 
 use crate::cli_support::{cupass, s};
@@ -12,16 +12,16 @@ use crate::cli_support::{cupass, s};
 const N: usize = 10_000;
 
 fn build(dir: &std::path::Path) {
-    node::init(
+    client::init(
         dir,
         "tamper10k.cupass.example/log",
         "Operator",
         "CN",
-        &Config::default(),
+        &client::Options::default(),
     )
     .unwrap();
-    let ledger = node::open(dir, &Config::default(), Permissions::Strict).unwrap();
-    let op = node::keyfile::read_key_file(
+    let ledger = client::open(dir, &client::Options::default(), Permissions::Strict).unwrap();
+    let op = client::keyfile::read_key_file(
         &DataDir(dir.to_path_buf()).operator_key(),
         Permissions::Strict,
     )
@@ -29,7 +29,7 @@ fn build(dir: &std::path::Path) {
     let r = ledger::NoteSigner::new("Refiner", ed25519_dalek::SigningKey::from_bytes(&[7; 32]))
         .unwrap();
     let public = Bytes32(*r.verifier().key().as_bytes());
-    let now = node::pipeline::now_ms();
+    let now = client::pipeline::now_ms();
     for ev in [
         Event::new(
             now,
@@ -47,21 +47,23 @@ fn build(dir: &std::path::Path) {
             },
         ),
     ] {
-        ledger.submit(&node::sign_event(&op, &ev).unwrap()).unwrap();
+        ledger
+            .submit(&client::sign_event(&op, &ev).unwrap())
+            .unwrap();
     }
     let mut left = N - 3;
     while left > 0 {
         let k = left.min(1024);
-        let batch: Vec<node::pipeline::Checked> = (0..k)
+        let batch: Vec<client::pipeline::Checked> = (0..k)
             .map(|_| {
-                let bytes = node::sign_event(
+                let bytes = client::sign_event(
                     &r,
                     &Event::new(now, PrimaryLot::new(1_000_000, "CN", "Cathode")),
                 )
                 .unwrap();
                 match ledger.check(&bytes, now).unwrap() {
-                    node::pipeline::Submission::New(c) => *c,
-                    node::pipeline::Submission::Duplicate(_) => unreachable!(),
+                    client::pipeline::Submission::New(c) => *c,
+                    client::pipeline::Submission::Duplicate(_) => unreachable!(),
                 }
             })
             .collect();
@@ -75,7 +77,7 @@ fn build(dir: &std::path::Path) {
 
 /// Either the node refuses the store, or log verify fails; returns what was said.
 fn detected(dir: &std::path::Path) -> String {
-    match node::open(dir, &Config::default(), Permissions::Strict) {
+    match client::open(dir, &client::Options::default(), Permissions::Strict) {
         Err(e) => format!("node refused: {e}"),
         Ok(l) => {
             drop(l);
@@ -151,7 +153,7 @@ fn ten_thousand_entries_every_change_is_caught() {
         assert!(named, "{what} (byte {byte}): {said}");
     }
     // The untouched store still opens and verifies.
-    node::open(&dir, &Config::default(), Permissions::Strict).unwrap();
+    client::open(&dir, &client::Options::default(), Permissions::Strict).unwrap();
     assert_eq!(
         cupass(&["--dir", &s(&dir), "--json", "log", "verify"])
             .ok()

@@ -243,11 +243,11 @@ pub fn evidence_bundle(data: &[u8]) {
         Some((k, rest)) => (Some(k), rest.as_bytes()),
         None => (None, data),
     };
-    let parsed = node::bundle::EvidenceBundle::from_cbor(bytes);
+    let parsed = client::bundle::EvidenceBundle::from_cbor(bytes);
     if let Ok(b) = &parsed {
         let again = b.to_cbor().expect("re-encoding a bundle");
         assert_eq!(
-            node::bundle::EvidenceBundle::from_cbor(&again)
+            client::bundle::EvidenceBundle::from_cbor(&again)
                 .ok()
                 .as_ref(),
             Some(b)
@@ -260,7 +260,7 @@ pub fn evidence_bundle(data: &[u8]) {
     let Some(key) = key else {
         return;
     };
-    let verdict = node::bundle::verify_bundle(bytes, &key);
+    let verdict = client::bundle::verify_bundle(bytes, &key);
     assert_eq!(
         verdict.valid,
         verdict.failure().is_none(),

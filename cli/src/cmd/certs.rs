@@ -1,21 +1,21 @@
 //! Certificates and contracts: `scheme`, `cert`, `verify`, `contract`.
 
 use base64::{Engine, engine::general_purpose::STANDARD};
+use client::bundle::{EvidenceBundle, verify_bundle};
+use client::verify::Verdict;
 use ledger::Entry;
-use node::bundle::{EvidenceBundle, Verdict, verify_bundle};
 use passport_schema::{
-    CertificateIssue, CertificateRevocation, CompositionLimit, ContractAcceptance,
-    ContractProposal, EventBody, GradeTerm, MaterialSpec, NodeKind, RuleSetRef, Scheme, SchemeRef,
-    TakeBackTerms, decode_canonical,
+    CertificateIssue, CertificateRevocation, CertificateStatus, CertificateView, CompositionLimit,
+    ContractAcceptance, ContractAudit, ContractProposal, EventBody, GradeTerm, MaterialKind,
+    MaterialSpec, RuleSetRef, Scheme, SchemeRef, TakeBackTerms, decode_canonical,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::args::{CertCmd, ContractCmd, ProposeArgs, SchemeCmd, VerifyArgs};
-use crate::backend::View;
 use crate::error::{CliError, EXIT_INVALID, Result};
 use crate::keys::{parse_kid, parse_log_key};
-use crate::output::{Report, Style, Table, fields, grams, indices, jstr, ju64, pct};
+use crate::output::{Report, Style, Table, fields, grams, indices, name, or_dash, pct, to_json};
 use crate::util::{fmt_time, parse_enum, parse_id, parse_time, parse_versioned, read_json};
 use crate::{Ctx, submitted};
 
@@ -120,15 +120,8 @@ pub(crate) fn cert(ctx: &mut Ctx, cmd: CertCmd) -> Result<Report> {
             let (share, mass) = match (claimed_share_ppm, claimed_mass_g) {
                 (Some(s), Some(m)) => (s, m),
                 (s, m) => {
-                    let lot = backend.view(View::Lot, &subject)?;
-                    (
-                        s.unwrap_or_else(|| {
-                            ju64(&lot, &["recycled", "total_ppm"])
-                                .and_then(|x| u32::try_from(x).ok())
-                                .unwrap_or(0)
-                        }),
-                        m.unwrap_or_else(|| ju64(&lot, &["mass_g"]).unwrap_or(0)),
-                    )
+                    let lot = backend.lot(&subject)?;
+                    (s.unwrap_or(lot.recycled.total_ppm), m.unwrap_or(lot.mass_g))
                 }
             };
             let body = EventBody::IssueCertificate(CertificateIssue {
@@ -174,8 +167,8 @@ pub(crate) fn cert(ctx: &mut Ctx, cmd: CertCmd) -> Result<Report> {
         }
         CertCmd::Status { id } => {
             let id = parse_id(&id, "certificate id")?;
-            let v = ctx.backend()?.view(View::Certificate, &id)?;
-            Ok(Report::new(v.clone(), render_certificate(&ctx.style, &v)))
+            let v = ctx.backend()?.certificate(&id)?;
+            Ok(Report::new(to_json(&v), render_certificate(&ctx.style, &v)))
         }
         CertCmd::Bundle { id, out } => {
             let id = parse_id(&id, "certificate id")?;
@@ -258,74 +251,57 @@ pub(crate) fn bundle_json(b: &EvidenceBundle) -> Value {
     })
 }
 
-fn render_certificate(s: &Style, v: &Value) -> String {
-    let active = jstr(v, &["status"]) == "active";
-    let all = v
-        .get("all_criteria_hold")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+fn render_certificate(s: &Style, v: &CertificateView) -> String {
+    let active = matches!(v.status, CertificateStatus::Active);
+    let all = v.all_criteria_hold;
     let mut out = format!(
         "{} certificate {} is {} ({}, entry {})\n",
         s.mark(active && all),
-        jstr(v, &["id"]),
+        v.id,
         if active {
             s.good("active")
         } else {
-            s.bad(&jstr(v, &["status"]))
+            s.bad(&name(&v.status))
         },
         if all {
             "every criterion holds now"
         } else {
             "NOT every criterion holds now"
         },
-        jstr(v, &["status_index"]),
+        v.status_index,
     );
     out.push_str(&fields(&[
         (
             "scheme",
-            format!(
-                "{} ({}@{})",
-                jstr(v, &["scheme_name"]),
-                jstr(v, &["scheme", "id"]),
-                jstr(v, &["scheme", "version"])
-            ),
+            format!("{} ({}@{})", v.scheme_name, v.scheme.id, v.scheme.version),
         ),
-        ("subject", jstr(v, &["subject"])),
+        ("subject", v.subject.to_string()),
         (
             "claimed share",
-            pct(ju64(v, &["claimed_recycled_share_ppm"]).unwrap_or(0)),
+            pct(u64::from(v.claimed_recycled_share_ppm)),
         ),
         (
             "derived share",
-            pct(ju64(v, &["derived_recycled_share_ppm"]).unwrap_or(0)),
+            pct(u64::from(v.derived_recycled_share_ppm)),
         ),
-        (
-            "claimed mass",
-            grams(ju64(v, &["claimed_mass_g"]).unwrap_or(0)),
-        ),
-        ("issuer", jstr(v, &["issuer"])),
-        ("issued", format!("entry {}", jstr(v, &["issued_index"]))),
+        ("claimed mass", grams(v.claimed_mass_g)),
+        ("issuer", v.issuer.to_string()),
+        ("issued", format!("entry {}", v.issued_index)),
     ]));
-    if let Some(r) = v.get("revocation").filter(|r| !r.is_null()) {
+    if let Some(r) = &v.revocation {
         out.push_str(&fields(&[(
             "revoked",
-            format!("entry {}: {}", jstr(r, &["index"]), jstr(r, &["reason"])),
+            format!("entry {}: {}", r.index, r.reason),
         )]));
     }
     out.push('\n');
     let mut t = Table::new(&["criterion", "result", "detail", "evidence"]);
-    for c in v
-        .get("criteria")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let ok = c.get("pass").and_then(Value::as_bool).unwrap_or(false);
+    for c in &v.criteria {
         t.row(vec![
-            jstr(c, &["criterion"]),
-            s.pass_fail(ok),
-            jstr(c, &["detail"]),
-            indices(c.get("evidence")),
+            name(&c.criterion),
+            s.pass_fail(c.pass),
+            c.detail.clone(),
+            indices(&c.evidence),
         ]);
     }
     out.push_str(&t.render());
@@ -337,11 +313,11 @@ pub(crate) fn render_verdict(s: &Style, v: &Verdict) -> String {
     let mut out = String::new();
     let mut t = Table::new(&["", "part", "detail"]);
     for c in &v.checks {
-        let part = serde_json::to_value(c.part)
-            .ok()
-            .and_then(|p| p.as_str().map(String::from))
-            .unwrap_or_default();
-        t.row(vec![s.mark(c.ok), part, c.detail.clone()]);
+        t.row(vec![
+            s.mark(c.ok),
+            c.part.name().to_string(),
+            c.detail.clone(),
+        ]);
     }
     out.push_str(&t.render());
     let subject = v
@@ -358,13 +334,10 @@ pub(crate) fn render_verdict(s: &Style, v: &Verdict) -> String {
                 .unwrap_or_default()
         ));
     } else if let Some(f) = v.failure() {
-        let part = serde_json::to_value(f.part)
-            .ok()
-            .and_then(|p| p.as_str().map(String::from))
-            .unwrap_or_default();
         out.push_str(&format!(
-            "{} INVALID: {part} check failed: {}\n",
+            "{} INVALID: {} check failed: {}\n",
             s.bad("✗"),
+            f.part.name(),
             f.detail
         ));
     }
@@ -388,7 +361,7 @@ pub(crate) fn verify(ctx: &mut Ctx, a: VerifyArgs) -> Result<Report> {
 fn proposal_from_flags(a: &ProposeArgs) -> Result<ContractProposal> {
     let customer = parse_kid(a.customer.as_deref().unwrap_or_default())?;
     let kinds = if a.kinds.is_empty() {
-        vec![NodeKind::Refined]
+        vec![MaterialKind::Refined]
     } else {
         a.kinds
             .iter()
@@ -399,7 +372,7 @@ fn proposal_from_flags(a: &ProposeArgs) -> Result<ContractProposal> {
                     "refined, rod, foil, strip, wire, product, intermediate, scrap",
                 )
             })
-            .collect::<Result<Vec<NodeKind>>>()?
+            .collect::<Result<Vec<MaterialKind>>>()?
     };
     let grades = a
         .grades
@@ -477,82 +450,61 @@ pub(crate) fn contract(ctx: &mut Ctx, cmd: ContractCmd) -> Result<Report> {
         }
         ContractCmd::Audit { id } => {
             let id = parse_id(&id, "contract id")?;
-            let v = ctx.backend()?.view(View::ContractAudit, &id)?;
-            Ok(Report::new(v.clone(), render_audit(&ctx.style, &v)))
+            let v = ctx.backend()?.contract_audit(&id)?;
+            Ok(Report::new(to_json(&v), render_audit(&ctx.style, &v)))
         }
     }
 }
 
 /// The text form of a contract audit.
-pub(crate) fn render_audit(s: &Style, v: &Value) -> String {
-    let all = v
-        .get("all_terms_hold")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let cur = jstr(v, &["currency"]);
+pub(crate) fn render_audit(s: &Style, v: &ContractAudit) -> String {
+    let all = v.all_terms_hold;
+    let cur = &v.currency;
     let mut out = format!(
         "{} contract {}: {}\n",
         s.mark(all),
-        jstr(v, &["contract"]),
+        v.contract,
         if all {
             s.good("every term holds")
         } else {
             s.bad("a term fails")
         }
     );
-    let period = match (
-        v.get("start_ms").and_then(Value::as_i64),
-        v.get("end_ms").and_then(Value::as_i64),
-    ) {
-        (Some(a), Some(b)) => format!("{} to {}", fmt_time(a), fmt_time(b)),
-        _ => "-".into(),
-    };
     out.push_str(&fields(&[
-        ("producer", jstr(v, &["producer"])),
-        ("customer", jstr(v, &["customer"])),
-        ("period", period),
+        ("producer", v.producer.to_string()),
+        ("customer", v.customer.to_string()),
+        (
+            "period",
+            format!("{} to {}", fmt_time(v.start_ms), fmt_time(v.end_ms)),
+        ),
         (
             "proposed / accepted",
             format!(
                 "entry {} / entry {}",
-                jstr(v, &["proposed_index"]),
-                jstr(v, &["accepted_index"])
+                v.proposed_index,
+                or_dash(v.accepted_index)
             ),
         ),
-        ("delivered", grams(ju64(v, &["delivered_g"]).unwrap_or(0))),
-        ("taken back", grams(ju64(v, &["taken_back_g"]).unwrap_or(0))),
-        (
-            "eligible taken back",
-            grams(ju64(v, &["eligible_taken_back_g"]).unwrap_or(0)),
-        ),
+        ("delivered", grams(v.delivered_g)),
+        ("taken back", grams(v.taken_back_g)),
+        ("eligible taken back", grams(v.eligible_taken_back_g)),
         (
             "take-back ratio",
-            ju64(v, &["take_back_ratio_ppm"])
-                .map(pct)
-                .unwrap_or_else(|| "-".into()),
+            v.take_back_ratio_ppm.map_or_else(|| "-".into(), pct),
         ),
         (
             "settlement value",
-            format!(
-                "{} {cur} (minor units)",
-                jstr(v, &["settlement_value_minor"])
-            ),
+            format!("{} {cur} (minor units)", v.settlement_value_minor),
         ),
     ]));
     out.push_str("\nterms\n");
     let mut t = Table::new(&["term", "result", "figures", "evidence"]);
-    for term in v
-        .get("terms")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let ok = term.get("pass").and_then(Value::as_bool).unwrap_or(false);
+    for term in &v.terms {
         t.row(vec![
-            jstr(term, &["term"]),
-            s.pass_fail(ok),
-            jstr(term, &["detail"]),
-            indices(term.get("evidence")),
+            name(&term.term),
+            s.pass_fail(term.pass),
+            term.detail.clone(),
+            indices(&term.evidence),
         ]);
     }
     out.push_str(&t.render());
@@ -565,56 +517,38 @@ pub(crate) fn render_audit(s: &Style, v: &Value) -> String {
         "value",
         "evidence",
     ]);
-    for l in v
-        .get("grade_mix")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for l in &v.grade_mix {
         g.row(vec![
-            l.get("grade")
-                .and_then(Value::as_str)
-                .unwrap_or("ungraded/off-grade")
-                .to_string(),
-            grams(ju64(l, &["mass_g"]).unwrap_or(0)),
-            if l.get("eligible").and_then(Value::as_bool).unwrap_or(false) {
-                "yes".into()
-            } else {
-                "no".into()
-            },
-            format!("{} {cur}", jstr(l, &["differential_per_tonne_minor"])),
-            format!("{} {cur}", jstr(l, &["value_minor"])),
-            indices(l.get("evidence")),
+            l.grade
+                .clone()
+                .unwrap_or_else(|| "ungraded/off-grade".into()),
+            grams(l.mass_g),
+            if l.eligible { "yes" } else { "no" }.into(),
+            format!("{} {cur}", l.differential_per_tonne_minor),
+            format!("{} {cur}", l.value_minor),
+            indices(&l.evidence),
         ]);
     }
     out.push_str(&g.render());
     out.push_str("\ndeliveries\n");
     let mut d = Table::new(&[
         "entry",
-        "node",
+        "material",
         "mass",
         "recycled",
         "guarantee",
         "Cu",
         "spec",
     ]);
-    for x in v
-        .get("deliveries")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let b = |k: &str| x.get(k).and_then(Value::as_bool).unwrap_or(false);
+    for x in &v.deliveries {
         d.row(vec![
-            jstr(x, &["index"]),
-            jstr(x, &["node"]),
-            grams(ju64(x, &["mass_g"]).unwrap_or(0)),
-            pct(ju64(x, &["recycled_share_ppm"]).unwrap_or(0)),
-            s.pass_fail(b("meets_recycled_guarantee")),
-            ju64(x, &["cu_ppm"])
-                .map(|c| format!("{c} ppm"))
-                .unwrap_or_else(|| "-".into()),
-            s.pass_fail(b("meets_spec")),
+            x.index.to_string(),
+            x.material.to_string(),
+            grams(x.mass_g),
+            pct(u64::from(x.recycled_share_ppm)),
+            s.pass_fail(x.meets_recycled_guarantee),
+            x.cu_ppm.map_or_else(|| "-".into(), |c| format!("{c} ppm")),
+            s.pass_fail(x.meets_spec),
         ]);
     }
     out.push_str(&d.render());

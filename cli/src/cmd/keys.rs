@@ -29,7 +29,7 @@ pub(crate) fn key(ctx: &mut Ctx, cmd: KeyCmd) -> Result<Report> {
                     pub_path.display()
                 )));
             }
-            node::keyfile::write_key_file(&out, &signer)
+            client::keyfile::write_key_file(&out, &signer)
                 .map_err(|e| CliError::usage(e.to_string()))?;
             std::fs::write(&pub_path, format!("{}\n", signer.verifier()))?;
             let _ = ctx;
@@ -87,18 +87,18 @@ pub(crate) fn init(ctx: &mut Ctx, a: InitArgs) -> Result<Report> {
             "init creates a local ledger; a node is created with `cupass-node init`",
         ));
     }
-    let done = node::init(
+    let done = client::init(
         &ctx.dir,
         &a.origin,
         &a.operator_name,
         &a.operator_country,
-        &node::Config::default(),
+        &client::Options::default(),
     )
     .map_err(|e| match e {
-        node::Error::Config(m) => CliError::usage(m),
+        client::Error::Config(m) => CliError::usage(m),
         other => CliError::from(other),
     })?;
-    let d = node::DataDir(ctx.dir.clone());
+    let d = client::DataDir(ctx.dir.clone());
     let text = format!(
         "{} ledger {} created in {}\n{}",
         ctx.style.mark(true),

@@ -1,9 +1,12 @@
 //! Material and passports: `lot`, `process`, `passport`, `transfer`,
 //! `service`, `retire`, and the generic `submit`.
 
+use std::collections::BTreeMap;
+
 use passport_schema::{
-    EndOfLife, EventBody, InputUse, NodeKind, OutputSpec, PassportIssue, PrimaryLot, Process,
-    ServiceEvent, ServiceKind, Transfer, Transformation,
+    Alloy, Composition, EndOfLife, EventBody, InputUse, LotView, MaterialKind, OutputSpec,
+    PassportIssue, PassportView, PrimaryLot, Process, RecycledShare, ServiceEvent, ServiceKind,
+    Transfer, Transformation, state::records::HistoryItem,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -11,10 +14,9 @@ use uuid::Uuid;
 use crate::args::{
     LotCmd, PassportCmd, ProcessArgs, RetireArgs, ServiceArgs, SubmitArgs, TransferArgs,
 };
-use crate::backend::View;
 use crate::error::{CliError, Result};
 use crate::keys::parse_kid;
-use crate::output::{Report, Table, fields, grams, jstr, ju64, pct, short};
+use crate::output::{Report, Table, fields, grams, name, or_dash, pct, short, to_json};
 use crate::util::{fmt_time, hash_file, parse_composition, parse_enum, parse_id, read_json};
 use crate::{Ctx, submitted};
 
@@ -60,8 +62,8 @@ pub(crate) fn lot(ctx: &mut Ctx, cmd: LotCmd) -> Result<Report> {
         }
         LotCmd::Show { id } => {
             let id = parse_id(&id, "lot id")?;
-            let v = ctx.backend()?.view(View::Lot, &id)?;
-            Ok(Report::new(v.clone(), render_lot(ctx, &v)))
+            let v = ctx.backend()?.lot(&id)?;
+            Ok(Report::new(to_json(&v), render_lot(ctx, &v)))
         }
     }
 }
@@ -97,39 +99,35 @@ pub(crate) fn change_text(c: &Value) -> String {
     }
 }
 
-fn history_table(items: Option<&Value>) -> String {
+fn history_table(items: &[HistoryItem]) -> String {
     let mut t = Table::new(&["entry", "time", "signer", "change"]);
-    for h in items.and_then(Value::as_array).into_iter().flatten() {
+    for h in items {
         t.row(vec![
-            jstr(h, &["index"]),
-            h.get("occurred_ms")
-                .and_then(Value::as_i64)
-                .map(fmt_time)
-                .unwrap_or_default(),
-            short(&jstr(h, &["signer"])),
-            h.get("change").map(change_text).unwrap_or_default(),
+            h.index.to_string(),
+            fmt_time(h.occurred_ms),
+            short(&h.signer.to_hex()),
+            // The change's JSON form names its kind and fields generically.
+            change_text(&to_json(&h.change)),
         ]);
     }
     t.render()
 }
 
-fn origin_text(v: &Value) -> String {
-    match v.get("origin_ppm").and_then(Value::as_object) {
-        Some(m) if !m.is_empty() => m
-            .iter()
-            .map(|(c, p)| format!("{c} {}", pct(p.as_u64().unwrap_or(0))))
-            .collect::<Vec<_>>()
-            .join(", "),
-        _ => "-".into(),
+fn origin_text(origin_ppm: &BTreeMap<String, u32>) -> String {
+    if origin_ppm.is_empty() {
+        return "-".into();
     }
+    origin_ppm
+        .iter()
+        .map(|(c, p)| format!("{c} {}", pct(u64::from(*p))))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn composition_text(v: Option<&Value>) -> String {
-    match v
-        .and_then(|c| c.get("elements_ppm"))
-        .and_then(Value::as_object)
-    {
-        Some(m) if !m.is_empty() => m
+fn composition_text(c: Option<&Composition>) -> String {
+    match c {
+        Some(c) if !c.elements_ppm.is_empty() => c
+            .elements_ppm
             .iter()
             .map(|(e, p)| format!("{e} {p} ppm"))
             .collect::<Vec<_>>()
@@ -138,74 +136,60 @@ fn composition_text(v: Option<&Value>) -> String {
     }
 }
 
-fn recycled_text(v: &Value) -> String {
+fn recycled_text(r: &RecycledShare) -> String {
     format!(
         "{} (post-consumer {}, pre-consumer {})",
-        pct(ju64(v, &["recycled", "total_ppm"]).unwrap_or(0)),
-        pct(ju64(v, &["recycled", "post_consumer_ppm"]).unwrap_or(0)),
-        pct(ju64(v, &["recycled", "pre_consumer_ppm"]).unwrap_or(0)),
+        pct(u64::from(r.total_ppm)),
+        pct(u64::from(r.post_consumer_ppm)),
+        pct(u64::from(r.pre_consumer_ppm)),
     )
 }
 
-fn render_lot(ctx: &Ctx, v: &Value) -> String {
+fn render_lot(ctx: &Ctx, v: &LotView) -> String {
     let s = &ctx.style;
-    let grade = match v.get("grade") {
-        Some(g) if !g.is_null() => format!(
+    let grade = match &v.grade {
+        Some(g) => format!(
             "{} (rule set {}@{}, entry {})",
-            g.get("grade")
-                .and_then(Value::as_str)
-                .unwrap_or("off-grade"),
-            jstr(g, &["rule_set", "id"]),
-            jstr(g, &["rule_set", "version"]),
-            jstr(g, &["index"])
+            g.grade.as_deref().unwrap_or("off-grade"),
+            g.rule_set.id,
+            g.rule_set.version,
+            g.index
         ),
-        _ => "-".into(),
+        None => "-".into(),
     };
-    let inputs = v
-        .get("inputs")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|i| {
-                    format!(
-                        "{} ({})",
-                        jstr(i, &["node"]),
-                        grams(ju64(i, &["mass_g"]).unwrap_or(0))
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-        .filter(|x| !x.is_empty())
-        .unwrap_or_else(|| "-".into());
-    let mut out = format!(
-        "{} {}\n",
-        s.bold(&format!("lot {}", jstr(v, &["id"]))),
-        jstr(v, &["kind"])
-    );
+    let inputs = if v.inputs.is_empty() {
+        "-".into()
+    } else {
+        v.inputs
+            .iter()
+            .map(|i| format!("{} ({})", i.material, grams(i.mass_g)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut out = format!("{} {}\n", s.bold(&format!("lot {}", v.id)), name(&v.kind));
     out.push_str(&fields(&[
-        ("owner", jstr(v, &["owner"])),
-        ("producer", jstr(v, &["producer"])),
-        ("mass", grams(ju64(v, &["mass_g"]).unwrap_or(0))),
-        ("remaining", grams(ju64(v, &["remaining_g"]).unwrap_or(0))),
-        ("recycled", recycled_text(v)),
-        ("primary origin", origin_text(v)),
-        ("composition", composition_text(v.get("composition"))),
+        ("owner", v.owner.to_string()),
+        ("producer", v.producer.to_string()),
+        ("mass", grams(v.mass_g)),
+        ("remaining", grams(v.remaining_g)),
+        ("recycled", recycled_text(&v.recycled)),
+        ("primary origin", origin_text(&v.origin_ppm)),
+        ("composition", composition_text(v.composition.as_ref())),
         ("grade", grade),
         ("inputs", inputs),
-        ("created", format!("entry {}", jstr(v, &["created_index"]))),
+        ("created", format!("entry {}", v.created_index)),
     ]));
     out.push('\n');
-    out.push_str(&history_table(v.get("history")));
+    out.push_str(&history_table(&v.history));
     out
 }
 
 fn parse_input(s: &str) -> Result<InputUse> {
     let (id, mass) = s
         .rsplit_once(':')
-        .ok_or_else(|| CliError::usage(format!("--input {s:?}: expected NODE_ID:MASS_G")))?;
+        .ok_or_else(|| CliError::usage(format!("--input {s:?}: expected ID:MASS_G")))?;
     Ok(InputUse {
-        node: parse_id(id, "--input node")?,
+        material: parse_id(id, "--input material")?,
         mass_g: mass
             .parse()
             .map_err(|_| CliError::usage(format!("--input {s:?}: {mass:?} is not grams")))?,
@@ -220,7 +204,7 @@ fn parse_output(s: &str) -> Result<OutputSpec> {
             "--output {s:?}: expected KIND:MASS_G[:COMPOSITION]"
         ))
     })?;
-    let kind: NodeKind = parse_enum(kind, "--output kind", KINDS)?;
+    let kind: MaterialKind = parse_enum(kind, "--output kind", KINDS)?;
     Ok(OutputSpec {
         id: Uuid::now_v7(),
         kind,
@@ -262,7 +246,7 @@ pub(crate) fn process(ctx: &mut Ctx, a: ProcessArgs) -> Result<Report> {
             }
         }
     };
-    let outputs: Vec<(Uuid, NodeKind, u64)> =
+    let outputs: Vec<(Uuid, MaterialKind, u64)> =
         t.outputs.iter().map(|o| (o.id, o.kind, o.mass_g)).collect();
     let process = t.process;
     let backend = ctx.backend()?;
@@ -309,87 +293,75 @@ pub(crate) fn passport(ctx: &mut Ctx, cmd: PassportCmd) -> Result<Report> {
         }
         PassportCmd::Show { id } => {
             let id = parse_id(&id, "passport id")?;
-            let v = ctx.backend()?.view(View::Passport, &id)?;
-            Ok(Report::new(v.clone(), render_passport(ctx, &v)))
+            let v = ctx.backend()?.passport(&id)?;
+            Ok(Report::new(to_json(&v), render_passport(ctx, &v)))
         }
     }
 }
 
-fn render_passport(ctx: &Ctx, v: &Value) -> String {
+fn render_passport(ctx: &Ctx, v: &PassportView) -> String {
     let s = &ctx.style;
-    let p = v.get("passport").cloned().unwrap_or(Value::Null);
-    let alloy = match p.get("alloy").and_then(Value::as_object) {
-        Some(m) => m
-            .iter()
-            .map(|(k, x)| format!("{} {}", k.to_uppercase(), x.as_str().unwrap_or_default()))
-            .collect::<Vec<_>>()
-            .join(""),
-        None => "-".into(),
+    let p = &v.passport;
+    let alloy = match &p.alloy {
+        Alloy::Uns(a) => format!("UNS {a}"),
+        Alloy::Gb(a) => format!("GB {a}"),
     };
-    let certs = v
-        .get("certificates")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|c| format!("{} ({})", jstr(c, &["id"]), jstr(c, &["status"])))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .filter(|x| !x.is_empty())
-        .unwrap_or_else(|| "-".into());
+    let certs = if v.certificates.is_empty() {
+        "-".into()
+    } else {
+        v.certificates
+            .iter()
+            .map(|c| format!("{} ({})", c.id, name(&c.status)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut out = format!(
         "{} {} {}\n",
-        s.bold(&format!("passport {}", jstr(v, &["id"]))),
-        jstr(&p, &["name"]),
-        s.dim(&format!("[{}]", jstr(v, &["status"]))),
+        s.bold(&format!("passport {}", v.id)),
+        p.name,
+        s.dim(&format!("[{}]", name(&v.status))),
     );
     out.push_str(&fields(&[
-        ("model", jstr(&p, &["model"])),
+        ("model", p.model.clone()),
         (
             "serial/batch",
-            format!(
-                "{} ({})",
-                jstr(&p, &["serial_or_batch"]),
-                jstr(&p, &["granularity"])
-            ),
+            format!("{} ({})", p.serial_or_batch, name(&p.granularity)),
         ),
-        ("GS1 Digital Link", jstr(&p, &["gs1_digital_link"])),
+        ("GS1 Digital Link", or_dash(p.gs1_digital_link.as_deref())),
         ("alloy", alloy),
-        ("composition", composition_text(p.get("composition"))),
+        ("composition", composition_text(Some(&p.composition))),
         (
             "carbon footprint",
-            format!(
-                "{} g CO2e/kg",
-                jstr(&p, &["carbon_footprint_g_co2e_per_kg"])
-            ),
+            format!("{} g CO2e/kg", p.carbon_footprint_g_co2e_per_kg),
         ),
         (
             "conductivity",
-            match ju64(&p, &["conductivity_centi_iacs"]) {
+            match p.conductivity_centi_iacs {
                 Some(c) => format!("{}.{:02} %IACS", c / 100, c % 100),
                 None => "-".into(),
             },
         ),
-        ("manufacturer", jstr(v, &["manufacturer"])),
-        ("owner", jstr(v, &["owner"])),
-        ("mass", grams(ju64(v, &["mass_g"]).unwrap_or(0))),
-        ("recycled", recycled_text(v)),
-        ("primary origin", origin_text(v)),
+        ("manufacturer", v.manufacturer.to_string()),
+        ("owner", v.owner.to_string()),
+        ("mass", grams(v.mass_g)),
+        ("recycled", recycled_text(&v.recycled)),
+        ("primary origin", origin_text(&v.origin_ppm)),
         (
             "end of life",
-            jstr(v, &["end_of_life_index"]).replace('-', "no"),
+            v.end_of_life_index
+                .map_or_else(|| "no".into(), |i| i.to_string()),
         ),
         ("certificates", certs),
     ]));
     out.push_str("\nservice history\n");
-    out.push_str(&history_table(v.get("service_history")));
+    out.push_str(&history_table(&v.service_history));
     out.push_str("\nownership\n");
-    out.push_str(&history_table(v.get("ownership_history")));
+    out.push_str(&history_table(&v.ownership_history));
     out
 }
 
 pub(crate) fn transfer(ctx: &mut Ctx, a: TransferArgs) -> Result<Report> {
-    let node = parse_id(&a.id, "id")?;
+    let material = parse_id(&a.id, "id")?;
     let to = parse_kid(&a.to)?;
     let contract = a
         .contract
@@ -400,9 +372,13 @@ pub(crate) fn transfer(ctx: &mut Ctx, a: TransferArgs) -> Result<Report> {
     let r = ctx.sign_submit(
         backend.as_ref(),
         &a.key,
-        EventBody::Transfer(Transfer { node, to, contract }),
+        EventBody::Transfer(Transfer {
+            material,
+            to,
+            contract,
+        }),
     )?;
-    let mut extra = vec![("node", node.to_string()), ("to", to.to_hex())];
+    let mut extra = vec![("material", material.to_string()), ("to", to.to_hex())];
     if let Some(c) = contract {
         extra.push(("delivery under contract", c.to_string()));
     }
@@ -411,7 +387,7 @@ pub(crate) fn transfer(ctx: &mut Ctx, a: TransferArgs) -> Result<Report> {
         "transfer",
         &r,
         &extra,
-        json!({"node": node, "to": to.to_hex(), "contract": contract}),
+        json!({"material": material, "to": to.to_hex(), "contract": contract}),
     ))
 }
 
@@ -475,7 +451,7 @@ pub(crate) fn submit(ctx: &mut Ctx, a: SubmitArgs) -> Result<Report> {
         .map_err(|e| CliError::input(format!("{}: {e}", a.file.display())))?;
     let kind = event.kind().name();
     let signer = ctx.signer(&a.key)?;
-    let bytes = node::sign_event(&signer, &event)?;
+    let bytes = client::sign_event(&signer, &event)?;
     let r = ctx.backend()?.submit(&bytes)?;
     Ok(submitted(ctx, kind, &r, &[], json!({})))
 }

@@ -13,7 +13,7 @@ mod range;
 mod verify;
 
 pub use prove::{consistency_proof, inclusion_proof};
-pub use range::{range_hash, root, subtrees};
+pub use range::{range_hash, root, root_of_leaves, subtrees};
 pub use verify::{root_from_inclusion_proof, verify_consistency, verify_inclusion};
 
 use crate::{Result, hash::Hash};

@@ -49,3 +49,34 @@ pub fn root(reader: &impl NodeReader, size: u64) -> Result<Hash> {
     }
     range_hash(reader, 0, size)
 }
+
+/// The Merkle tree hash of a list of leaf hashes held in memory (RFC 9162
+/// `MTH`), folded from its complete subtrees like [`root`].
+///
+/// ```
+/// use ledger::hash::{empty_root, leaf_hash, node_hash};
+/// use ledger::merkle::root_of_leaves;
+///
+/// let (a, b, c) = (leaf_hash(b"a"), leaf_hash(b"b"), leaf_hash(b"c"));
+/// assert_eq!(root_of_leaves(&[]), empty_root());
+/// assert_eq!(root_of_leaves(&[a]), a);
+/// assert_eq!(root_of_leaves(&[a, b, c]), node_hash(&node_hash(&a, &b), &c));
+/// ```
+pub fn root_of_leaves(leaves: &[Hash]) -> Hash {
+    struct Leaves<'a>(&'a [Hash]);
+    impl NodeReader for Leaves<'_> {
+        fn node_hash(&self, addr: NodeAddr) -> Result<Hash> {
+            let first = usize::try_from(addr.first_leaf())
+                .map_err(|_| Error::OutOfRange(format!("node {addr:?}")))?;
+            let width = 1usize << addr.level;
+            let span = self
+                .0
+                .get(first..first.saturating_add(width))
+                .filter(|s| s.len() == width)
+                .ok_or_else(|| Error::OutOfRange(format!("node {addr:?}")))?;
+            super::perfect_root(span)
+        }
+    }
+    // Every subtree of [0, n) lies inside the slice, so the fold cannot fail.
+    root(&Leaves(leaves), leaves.len() as u64).unwrap_or_else(|_| empty_root())
+}

@@ -47,10 +47,10 @@ fn main() {
     assert_eq!(code, 0, "demo failed: {}", String::from_utf8_lossy(&err));
 
     let ledger_dir = demo.join("ledger");
-    let ledger = node::open(
+    let ledger = client::open(
         &ledger_dir,
-        &node::Config::default(),
-        node::keyfile::Permissions::Warn,
+        &client::Options::default(),
+        client::keyfile::Permissions::Warn,
     )
     .expect("open the demo ledger");
     let log = ledger.log();

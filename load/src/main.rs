@@ -67,12 +67,12 @@ async fn post(client: &reqwest::Client, url: &str, body: Vec<u8>) -> Result<u16,
 }
 
 fn now_ms() -> i64 {
-    node::pipeline::now_ms()
+    client::now_ms()
 }
 
 async fn run(args: Args) -> Result<(), Fail> {
     let operator =
-        node::keyfile::read_key_file(&args.operator_key, node::keyfile::Permissions::Warn)?;
+        client::keyfile::read_key_file(&args.operator_key, client::keyfile::Permissions::Warn)?;
     let name = format!("load-{}", args.seed);
     let actor = NoteSigner::new(
         &name,
@@ -83,7 +83,7 @@ async fn run(args: Args) -> Result<(), Fail> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
-    let reg = node::sign_event(
+    let reg = client::sign_event(
         &operator,
         &Event::new(
             now_ms(),
@@ -94,7 +94,7 @@ async fn run(args: Args) -> Result<(), Fail> {
             },
         ),
     )?;
-    let grant = node::sign_event(
+    let grant = client::sign_event(
         &operator,
         &Event::new(
             now_ms(),
@@ -120,7 +120,7 @@ async fn run(args: Args) -> Result<(), Fail> {
         .map(|_| {
             let lot = PrimaryLot::new(1_000_000, "CN", "Load Test Cathode")
                 .with_composition(Composition::new().with("Cu", 999_950));
-            node::sign_event(&actor, &Event::new(now_ms(), lot))
+            client::sign_event(&actor, &Event::new(now_ms(), lot))
         })
         .collect::<Result<_, _>>()?;
     let size = entries.first().map(Vec::len).unwrap_or(0);
@@ -248,7 +248,7 @@ async fn soak(
         .map(|_| {
             let lot = PrimaryLot::new(1_000_000, "CN", "Soak Cathode")
                 .with_composition(Composition::new().with("Cu", 999_950));
-            node::sign_event(actor, &Event::new(now_ms(), lot))
+            client::sign_event(actor, &Event::new(now_ms(), lot))
         })
         .collect::<Result<_, _>>()?;
     let mut first_burst = true;
@@ -290,7 +290,7 @@ async fn soak(
                     .with_composition(Composition::new().with("Cu", 999_950));
                 (
                     "application/cose",
-                    node::sign_event(actor, &Event::new(now_ms(), lot))?,
+                    client::sign_event(actor, &Event::new(now_ms(), lot))?,
                 )
             } else {
                 let (ct, b) = hostile

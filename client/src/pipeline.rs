@@ -1,19 +1,18 @@
 //! The ingest pipeline shared by the HTTP node and the CLI's local mode:
-//! decode, verify, run the rules, then commit batches in sequence order.
+//! verify (through [`crate::verify`]), then commit batches in sequence order.
 
 use std::collections::HashMap;
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use ledger::{
-    Entry, InclusionProof, Log, NoteSigner, OpenCheck, Store,
-    cose::MAX_ENTRY_SIZE,
+    InclusionProof, Log, NoteSigner, OpenCheck, Store,
     hash::{Hash, leaf_hash},
-    keys::checked_verifying_key,
 };
-use passport_schema::{Context, Event, EventBody, Overlay, StateStore, apply, decode_canonical};
+use passport_schema::{Context, Event, Overlay, apply};
 use serde::{Deserialize, Serialize};
 
 use crate::state::{StoreState, state_key};
+use crate::verify::{ReplayError, Replayer, Signatures};
 use crate::{Error, Result};
 
 /// What a submitter gets back: where the entry is, and the proof of it.
@@ -103,9 +102,7 @@ impl<S: Store> PassportLedger<S> {
         clock_skew_ms: i64,
     ) -> Result<Self> {
         let log = Log::open(store, log_key, check).map_err(|e| match e {
-            ledger::Error::StoreMismatch(m) => Error::Config(format!(
-                "the store does not match its signed checkpoint ({m}); refusing to serve it"
-            )),
+            ledger::Error::StoreMismatch(m) => Error::StoreMismatch(m),
             other => Error::from(other),
         })?;
         Ok(PassportLedger { log, clock_skew_ms })
@@ -122,41 +119,26 @@ impl<S: Store> PassportLedger<S> {
     }
 
     /// Decodes and authenticates an entry and checks it against the rules
-    /// as the state stands now. Nothing is written.
+    /// as the state stands now, through the one verifier
+    /// ([`Replayer`]). Nothing is written.
     pub fn check(&self, bytes: &[u8], now_ms: i64) -> Result<Submission> {
-        if bytes.len() > MAX_ENTRY_SIZE {
-            return Err(Error::TooLarge {
-                size: bytes.len(),
-                limit: MAX_ENTRY_SIZE,
-            });
-        }
-        let entry = Entry::from_bytes(bytes).map_err(|e| match e {
-            ledger::Error::EntryTooLarge { size, limit } => Error::TooLarge { size, limit },
-            other => Error::BadEntry(other),
-        })?;
         if let Some(index) = self.log.index_of(bytes)? {
             return Ok(Submission::Duplicate(index));
         }
-        let event = decode_canonical(entry.payload()).map_err(Error::BadPayload)?;
-        if event.occurred_ms > now_ms.saturating_add(self.clock_skew_ms) {
-            return Err(Error::FromTheFuture {
-                occurred_ms: event.occurred_ms,
-                now_ms,
-                skew_ms: self.clock_skew_ms,
-            });
-        }
         let state = self.state();
-        let signer = *entry.kid();
-        verify_signer(&state, &entry, &event)?;
-        let ctx = Context {
-            index: self.log.size()?,
-            signer,
-        };
-        apply(&state, &ctx, &event).map_err(Error::from_violation)?;
+        let index = self.log.size()?;
+        let mut replay = Replayer::new(Overlay::new(&state), Signatures::Each)
+            .not_after(now_ms.saturating_add(self.clock_skew_ms));
+        let verified = replay.entry(index, bytes).map_err(|e| match e {
+            ReplayError::Rejected { fault, .. } => {
+                Error::from_fault(fault, now_ms, self.clock_skew_ms)
+            }
+            ReplayError::State(s) => Error::from(s),
+        })?;
         Ok(Submission::New(Box::new(Checked {
             bytes: bytes.to_vec(),
-            event,
-            signer,
+            event: verified.event,
+            signer: verified.signer,
         })))
     }
 
@@ -200,7 +182,7 @@ impl<S: Store> PassportLedger<S> {
                     accepted.push(pos);
                     outcome.push(None);
                 }
-                Err(v) => outcome.push(Some(Err(Error::from_violation(v)))),
+                Err(e) => outcome.push(Some(Err(Error::from(e)))),
             }
         }
         drop(overlay);
@@ -256,27 +238,4 @@ impl<S: Store> PassportLedger<S> {
                 .unwrap_or_else(|| Err(Error::State("commit produced no result".into()))),
         }
     }
-
-    /// The decoded event at `index`, with its signer's kid.
-    pub fn event(&self, index: u64) -> Result<(Event, Hash)> {
-        let bytes = self.log.entry(index)?;
-        let entry = Entry::from_bytes(&bytes).map_err(Error::BadEntry)?;
-        let event = decode_canonical(entry.payload()).map_err(Error::BadPayload)?;
-        Ok((event, *entry.kid()))
-    }
-}
-
-/// Verifies an entry's signature with its signer's registered key (or, for
-/// the genesis, the operator key the genesis registers).
-pub fn verify_signer(state: &impl StateStore, entry: &Entry, event: &Event) -> Result<()> {
-    let key = match &event.body {
-        EventBody::Genesis(g) => g.operator.public_key.0,
-        _ => {
-            let actor = passport_schema::state::actor(state, entry.kid())?
-                .ok_or_else(|| Error::UnknownSigner(hex::encode(entry.kid())))?;
-            actor.public_key.0
-        }
-    };
-    let key = checked_verifying_key(&key).map_err(Error::BadSignature)?;
-    entry.verify(&key).map_err(Error::BadSignature)
 }

@@ -9,16 +9,14 @@
 
 use std::collections::BTreeSet;
 
-use ledger::{Checkpoint, Entry, NoteVerifier, Store, hash::leaf_hash, merkle::verify_inclusion};
-use passport_schema::{
-    Context, MemoryState, StateStore, apply, certificate_view, decode_canonical, lot_view,
-    provenance,
-};
+use ledger::{Checkpoint, NoteVerifier, Store, hash::leaf_hash, merkle::verify_inclusion};
+use passport_schema::{MemoryState, StateStore, certificate_view, lot_view, provenance};
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use uuid::Uuid;
 
-use crate::pipeline::{PassportLedger, verify_signer};
+use crate::pipeline::PassportLedger;
+use crate::verify::{Part, Replayer, Signatures, Verdict};
 use crate::{Error, Result};
 
 /// The format tag written into every bundle.
@@ -98,95 +96,20 @@ impl<S: Store> PassportLedger<S> {
     }
 }
 
-/// Which part of a bundle a check is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Part {
-    /// The file's structure.
-    Format,
-    /// The signed checkpoint.
-    Checkpoint,
-    /// An inclusion proof.
-    Proof,
-    /// An entry's signature.
-    Signature,
-    /// A ledger rule on replay.
-    Rule,
-    /// A certificate criterion or the subject's derived figures.
-    Criterion,
-}
-
-/// One line of a verdict.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Check {
-    /// What was checked.
-    pub part: Part,
-    /// Whether it held.
-    pub ok: bool,
-    /// What was found.
-    pub detail: String,
-}
-
-/// The outcome of verifying a bundle.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Verdict {
-    /// True when every check held.
-    pub valid: bool,
-    /// The subject checked.
-    pub subject: Option<Uuid>,
-    /// The tree size of the checkpoint.
-    pub tree_size: Option<u64>,
-    /// Derived recycled share of the subject (certificate subject or lot), ppm.
-    pub recycled_share_ppm: Option<u32>,
-    /// Every check, in the order made; the first failure ends the verification.
-    pub checks: Vec<Check>,
-}
-
-impl Verdict {
-    fn fail(mut self, part: Part, detail: String) -> Verdict {
-        self.valid = false;
-        self.checks.push(Check {
-            part,
-            ok: false,
-            detail,
-        });
-        self
-    }
-
-    fn pass(&mut self, part: Part, detail: String) {
-        self.checks.push(Check {
-            part,
-            ok: true,
-            detail,
-        });
-    }
-
-    /// The first failed check, if any.
-    pub fn failure(&self) -> Option<&Check> {
-        self.checks.iter().find(|c| !c.ok)
-    }
-}
-
-/// Verifies a bundle offline with the auditor's trusted log key.
+/// Verifies a bundle offline with the auditor's trusted log key: the
+/// checkpoint, every inclusion proof, then the entries through the one
+/// verifier ([`Replayer`]), then the subject's criteria.
 pub fn verify_bundle(bytes: &[u8], log_key: &NoteVerifier) -> Verdict {
-    let v = Verdict {
-        valid: true,
-        subject: None,
-        tree_size: None,
-        recycled_share_ppm: None,
-        checks: Vec::new(),
-    };
-    let bundle = match EvidenceBundle::from_cbor(bytes) {
-        Ok(b) if b.format == BUNDLE_FORMAT => b,
-        Ok(b) => {
-            return v.fail(
-                Part::Format,
-                format!("unknown bundle format {:?}", b.format),
-            );
-        }
-        Err(e) => return v.fail(Part::Format, e.to_string()),
-    };
-    verify_parsed(&bundle, log_key, v)
+    let v = Verdict::default();
+    match EvidenceBundle::from_cbor(bytes) {
+        Ok(b) if b.format == BUNDLE_FORMAT => verify_parsed(&b, log_key, v),
+        Ok(b) => v.fail(
+            Part::Format,
+            None,
+            format!("unknown bundle format {:?}", b.format),
+        ),
+        Err(e) => v.fail(Part::Format, None, e.to_string()),
+    }
 }
 
 fn verify_parsed(bundle: &EvidenceBundle, log_key: &NoteVerifier, mut v: Verdict) -> Verdict {
@@ -198,6 +121,7 @@ fn verify_parsed(bundle: &EvidenceBundle, log_key: &NoteVerifier, mut v: Verdict
     if bundle.log_key != log_key.to_string() {
         return v.fail(
             Part::Checkpoint,
+            None,
             format!(
                 "the bundle names the log key {:?}, not the trusted key {log_key}",
                 bundle.log_key
@@ -206,7 +130,7 @@ fn verify_parsed(bundle: &EvidenceBundle, log_key: &NoteVerifier, mut v: Verdict
     }
     let cp = match Checkpoint::open(&bundle.checkpoint, log_key) {
         Ok(cp) => cp,
-        Err(e) => return v.fail(Part::Checkpoint, format!("checkpoint: {e}")),
+        Err(e) => return v.fail(Part::Checkpoint, None, format!("checkpoint: {e}")),
     };
     v.tree_size = Some(cp.size);
     v.pass(
@@ -218,6 +142,7 @@ fn verify_parsed(bundle: &EvidenceBundle, log_key: &NoteVerifier, mut v: Verdict
         if last.is_some_and(|l| e.index <= l) {
             return v.fail(
                 Part::Format,
+                Some(e.index),
                 format!("entry {} is out of order or repeated", e.index),
             );
         }
@@ -230,13 +155,18 @@ fn verify_parsed(bundle: &EvidenceBundle, log_key: &NoteVerifier, mut v: Verdict
         let Some(hashes) = hashes else {
             return v.fail(
                 Part::Proof,
+                Some(e.index),
                 format!("entry {}: a proof hash is not 32 bytes", e.index),
             );
         };
         if let Err(err) =
             verify_inclusion(e.index, cp.size, &leaf_hash(&e.entry), &hashes, &cp.root)
         {
-            return v.fail(Part::Proof, format!("entry {}: {err}", e.index));
+            return v.fail(
+                Part::Proof,
+                Some(e.index),
+                format!("entry {}: {err}", e.index),
+            );
         }
     }
     v.pass(
@@ -246,29 +176,22 @@ fn verify_parsed(bundle: &EvidenceBundle, log_key: &NoteVerifier, mut v: Verdict
             bundle.entries.len()
         ),
     );
-    // Replay the rules on exactly these entries.
-    let mut state = MemoryState::new();
-    for e in &bundle.entries {
-        let entry = match Entry::from_bytes(&e.entry) {
-            Ok(x) => x,
-            Err(err) => return v.fail(Part::Signature, format!("entry {}: {err}", e.index)),
-        };
-        let event = match decode_canonical(entry.payload()) {
-            Ok(x) => x,
-            Err(err) => return v.fail(Part::Rule, format!("entry {}: {err}", e.index)),
-        };
-        if let Err(err) = verify_signer(&state, &entry, &event) {
-            return v.fail(Part::Signature, format!("entry {}: {err}", e.index));
+    // Replay exactly these entries.
+    let mut replay = Replayer::new(MemoryState::new(), Signatures::Batched);
+    let replayed = bundle
+        .entries
+        .iter()
+        .try_for_each(|e| replay.entry(e.index, &e.entry).map(drop))
+        .and_then(|()| replay.finish());
+    let state = match replayed {
+        Ok(state) => state,
+        Err(e) => {
+            return v
+                .rejected(e)
+                .unwrap_or_else(|s| Verdict::default().fail(Part::Rule, None, s.to_string()));
         }
-        let ctx = Context {
-            index: e.index,
-            signer: *entry.kid(),
-        };
-        match apply(&state, &ctx, &event) {
-            Ok(effects) => state.commit(effects),
-            Err(err) => return v.fail(Part::Rule, format!("entry {}: {err}", e.index)),
-        }
-    }
+    };
+    v.entries = bundle.entries.len() as u64;
     v.pass(
         Part::Signature,
         format!(
@@ -287,16 +210,17 @@ fn criteria(state: &impl StateStore, subject: Uuid, mut v: Verdict) -> Verdict {
             for c in &cert.criteria {
                 let line = format!("{:?}: {}", c.criterion, c.detail);
                 if !c.pass {
-                    return v.fail(Part::Criterion, line);
+                    return v.fail(Part::Criterion, None, line);
                 }
                 v.pass(Part::Criterion, line);
             }
             if !cert.all_criteria_hold {
-                return v.fail(Part::Criterion, "not every criterion holds".into());
+                return v.fail(Part::Criterion, None, "not every criterion holds".into());
             }
             if !matches!(cert.status, passport_schema::CertificateStatus::Active) {
                 return v.fail(
                     Part::Criterion,
+                    Some(cert.status_index),
                     format!(
                         "certificate status is {:?} (entry {})",
                         cert.status, cert.status_index
@@ -314,8 +238,8 @@ fn criteria(state: &impl StateStore, subject: Uuid, mut v: Verdict) -> Verdict {
                 );
                 v
             }
-            Err(e) => v.fail(Part::Criterion, format!("subject {subject}: {e}")),
+            Err(e) => v.fail(Part::Criterion, None, format!("subject {subject}: {e}")),
         },
-        Err(e) => v.fail(Part::Criterion, format!("subject {subject}: {e}")),
+        Err(e) => v.fail(Part::Criterion, None, format!("subject {subject}: {e}")),
     }
 }

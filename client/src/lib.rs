@@ -1,0 +1,198 @@
+//! # cupass client library
+//!
+//! Everything a cupass program does short of serving HTTP: the copper
+//! passport ledger as a library ([`PassportLedger`]: the ingest pipeline
+//! over any [`ledger::Store`]), the one verifier that ingest, evidence
+//! bundles and whole-log audits all run ([`verify`]), evidence bundles
+//! ([`bundle`]), log audits from a directory or a node ([`audit`]),
+//! signing and key files ([`keyfile`], [`sign_event`]), the data-directory
+//! layout ([`DataDir`]), and a typed, blocking HTTP client for nodes
+//! ([`http::NodeClient`]). It sits on `ledger` (the verifiable log) and
+//! `passport-schema` (the copper rules), and may not depend on an async
+//! runtime or an HTTP server: the CLI links it without tokio, axum or hyper.
+//!
+//! ## Protocol, as this crate runs it
+//!
+//! 1. A participant builds an [`passport_schema::Event`], and
+//!    [`sign_event`] encodes it canonically and wraps it in a COSE_Sign1
+//!    signed with the participant's Ed25519 key.
+//! 2. The ledger checks it with [`PassportLedger::check`]: identical bytes
+//!    already logged are a duplicate; otherwise the [`verify::Replayer`]
+//!    decodes it, finds the signer's registered key, verifies the signature
+//!    and applies the rules to the current state. Nothing is written.
+//! 3. [`PassportLedger::commit_batch`] re-applies the rules to a batch in
+//!    sequence order and commits the survivors with their state changes in
+//!    one durable store commit, then answers each with a [`Receipt`]
+//!    (index, inclusion proof, signed checkpoint).
+//! 4. An auditor verifies offline: [`bundle::verify_bundle`] checks a
+//!    certificate's evidence bundle and [`audit::verify_log`] a whole log.
+//!    Both replay the entries through the same [`verify::Replayer`] and
+//!    return one [`verify::Verdict`] that names the part and the entry that
+//!    failed.
+
+pub mod audit;
+pub mod bundle;
+mod error;
+pub mod http;
+pub mod keyfile;
+pub mod pipeline;
+mod reads;
+pub mod state;
+pub mod verify;
+pub mod wire;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{Error, Result};
+use ledger::{Entry, NoteSigner, OpenCheck, SledConfig, SledStore};
+use passport_schema::{Event, EventBody, Genesis, RegisterActor};
+pub use pipeline::{PassportLedger, Receipt, now_ms};
+
+/// Where a ledger keeps its files inside its data directory.
+#[derive(Clone, Debug)]
+pub struct DataDir(pub PathBuf);
+
+impl DataDir {
+    /// The sled store.
+    pub fn store(&self) -> PathBuf {
+        self.0.join("store")
+    }
+    /// The log's signing key (secret).
+    pub fn log_key(&self) -> PathBuf {
+        self.0.join("log.key")
+    }
+    /// The operator's signing key (secret; move it off the node after init).
+    pub fn operator_key(&self) -> PathBuf {
+        self.0.join("operator.key")
+    }
+    /// The log's verifier key string, for auditors.
+    pub fn log_pub(&self) -> PathBuf {
+        self.0.join("log.pub")
+    }
+    /// Whether a ledger store exists here.
+    pub fn holds_ledger(&self) -> bool {
+        self.store().exists()
+    }
+}
+
+/// How a ledger is opened: the settings the pipeline and the store take.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// How far ahead of this machine's clock an event may be dated, in ms.
+    pub clock_skew_ms: i64,
+    /// sled page cache, in bytes.
+    pub cache_capacity: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            clock_skew_ms: 10 * 60 * 1000,
+            cache_capacity: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl Options {
+    fn sled(&self) -> SledConfig {
+        SledConfig {
+            cache_capacity: self.cache_capacity,
+        }
+    }
+}
+
+/// What `init` created.
+#[derive(Debug)]
+pub struct Initialised {
+    /// The verifier key string auditors need.
+    pub verifier_key: String,
+    /// The operator's key id (hex).
+    pub operator_kid: String,
+}
+
+/// Creates a new ledger in `dir`: a log key, an operator key (both 0600),
+/// and the operator-signed genesis entry at index 0.
+///
+/// # Errors
+///
+/// [`Error::Config`] if `dir` already holds a ledger or `origin` is not a
+/// valid key name; I/O and store errors otherwise.
+pub fn init(
+    dir: &Path,
+    origin: &str,
+    operator_name: &str,
+    operator_country: &str,
+    options: &Options,
+) -> Result<Initialised> {
+    let data = DataDir(dir.to_path_buf());
+    if data.holds_ledger() || data.log_key().exists() {
+        return Err(Error::Config(format!(
+            "{} already holds a ledger; refusing to overwrite it",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir)?;
+    let log_key = NoteSigner::new(origin, ledger::keys::generate_signing_key()?)
+        .map_err(|e| Error::Config(format!("origin {origin:?} is not a valid key name: {e}")))?;
+    let operator_name_key = operator_name.replace(char::is_whitespace, "_");
+    let operator = NoteSigner::new(&operator_name_key, ledger::keys::generate_signing_key()?)
+        .map_err(|e| Error::Config(e.to_string()))?;
+    keyfile::write_key_file(&data.log_key(), &log_key)?;
+    keyfile::write_key_file(&data.operator_key(), &operator)?;
+    std::fs::write(data.log_pub(), format!("{}\n", log_key.verifier()))?;
+    let genesis = Event::new(
+        now_ms(),
+        EventBody::Genesis(Genesis {
+            origin: origin.to_string(),
+            operator: RegisterActor {
+                name: operator_name.to_string(),
+                country: operator_country.to_string(),
+                public_key: passport_schema::Bytes32(*operator.verifier().key().as_bytes()),
+            },
+        }),
+    );
+    let entry = sign_event(&operator, &genesis)?;
+    let store = SledStore::open(data.store(), &options.sled())?;
+    PassportLedger::create(store, log_key.clone(), &entry, options.clock_skew_ms)?;
+    Ok(Initialised {
+        verifier_key: log_key.verifier().to_string(),
+        operator_kid: hex::encode(ledger::keys::kid(operator.verifier().key())),
+    })
+}
+
+/// Encodes an event canonically and signs it as a COSE_Sign1 entry.
+///
+/// # Errors
+///
+/// [`Error::BadPayload`] if the event does not encode; a ledger error if
+/// the entry cannot be built.
+pub fn sign_event(key: &NoteSigner, event: &Event) -> Result<Vec<u8>> {
+    let payload = passport_schema::encode(event).map_err(Error::BadPayload)?;
+    let signing = ed25519_dalek::SigningKey::from_bytes(&key.seed());
+    Ok(Entry::sign(&signing, &payload)?.to_bytes()?)
+}
+
+/// Opens the ledger in a data directory, refusing a store that does not
+/// match its signed checkpoint.
+///
+/// # Errors
+///
+/// [`Error::Config`] if `dir` holds no ledger or its log key is unreadable,
+/// [`Error::StoreMismatch`] if the store was edited or damaged.
+pub fn open(
+    dir: &Path,
+    options: &Options,
+    perms: keyfile::Permissions,
+) -> Result<PassportLedger<SledStore>> {
+    let data = DataDir(dir.to_path_buf());
+    if !data.holds_ledger() {
+        return Err(Error::Config(format!(
+            "{} holds no ledger; create one with `cupass-node init --dir {} --origin NAME`",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    let log_key = keyfile::read_key_file(&data.log_key(), perms)?;
+    let store = SledStore::open(data.store(), &options.sled())?;
+    PassportLedger::open(store, log_key, OpenCheck::Full, options.clock_skew_ms)
+}
