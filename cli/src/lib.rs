@@ -8,7 +8,10 @@
 //! both modes give identical results.
 //!
 //! The binary is a thin wrapper around [`run`], which the integration
-//! tests also call in-process.
+//! tests also call in-process. The CLI is the top layer: it parses
+//! arguments and renders typed results; the ledger, the verifier and the
+//! HTTP client are the `client` crate's. It may not depend on the server
+//! crate (`node`) or link an async runtime.
 
 pub mod args;
 pub mod backend;

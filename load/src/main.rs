@@ -1,4 +1,6 @@
-//! `cupass-load`: a load generator for a running node.
+//! `cupass-load`: a load generator for a running node. Its one job is
+//! traffic: it signs through the `client` crate and sends with an async
+//! HTTP client, and nothing depends on it.
 //!
 //! It registers a load-test refiner with the operator key, pre-signs N
 //! primary-lot registrations (signing is not timed), then submits them over

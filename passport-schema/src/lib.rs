@@ -2,8 +2,11 @@
 //!
 //! This crate is the copper domain of the cupass ledger: the events every
 //! participant signs, their canonical payload encoding, roles, and the
-//! **rules** that the node runs on ingest and an auditor runs on replay.
-//! It does no I/O: state sits behind [`StateStore`].
+//! **rules** that the node runs on ingest and an auditor runs on replay,
+//! with the views, provenance, grading and contract audit computed from
+//! the state they keep. It is the bottom layer beside `ledger` and depends
+//! on neither the log nor any client or server: it does no I/O, and state
+//! sits behind [`StateStore`].
 //!
 //! ## Protocol
 //!

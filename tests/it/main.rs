@@ -30,3 +30,4 @@ mod node_crash;
 mod node_harness;
 mod node_http;
 mod node_tamper_10k;
+mod workspace_layout;

@@ -47,6 +47,7 @@ struct Story {
     product: Uuid,
     refined: Uuid,
     cert: Uuid,
+    scheme: SchemeRef,
 }
 
 /// Primary cathode → rod → product passport → service → end of life →
@@ -186,7 +187,86 @@ async fn lifecycle(n: &TestNode) -> Story {
         product,
         refined,
         cert,
+        scheme: sref,
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typed_client_reads_what_the_node_serves() {
+    use client::http::{HttpError, NodeClient};
+    let n = TestNode::start().await;
+    let s = lifecycle(&n).await;
+    let mut served = Vec::new();
+    for path in [
+        format!("/v1/passports/{}", s.product),
+        format!("/v1/lots/{}", s.refined),
+        format!("/v1/certificates/{}", s.cert),
+    ] {
+        let (st, v) = n.get_json(&path).await;
+        assert_eq!(st, StatusCode::OK, "{path}");
+        served.push(v);
+    }
+    let url = n.url.clone();
+    let rs = rs_ref();
+    let sref = s.scheme;
+    tokio::task::spawn_blocking(move || {
+        let c = NodeClient::new(&url).unwrap();
+        // Each view decodes into its type and encodes back to what was served.
+        let typed = [
+            serde_json::to_value(c.passport(&s.product).unwrap()).unwrap(),
+            serde_json::to_value(c.lot(&s.refined).unwrap()).unwrap(),
+            serde_json::to_value(c.certificate(&s.cert).unwrap()).unwrap(),
+        ];
+        assert_eq!(typed.as_slice(), served.as_slice());
+        assert_eq!(c.entry_json(0).unwrap().index, 0);
+
+        // Rule sets and schemes: the latest, a named version, and what was never published.
+        let latest = c.rule_set(&rs.id, None).unwrap();
+        assert_eq!(latest.rule_set, isri_illustrative_rule_set().unwrap());
+        assert_eq!(c.rule_set(&rs.id, Some(rs.version)).unwrap(), latest);
+        let scheme = c.scheme(&sref.id, None).unwrap();
+        assert_eq!(scheme.scheme.name, "Tongling Recycled");
+        assert_eq!(c.scheme(&sref.id, Some(sref.version)).unwrap(), scheme);
+        for e in [
+            c.rule_set(&rs.id, Some(rs.version + 1)).unwrap_err(),
+            c.rule_set(&Uuid::now_v7(), None).unwrap_err(),
+            c.scheme(&sref.id, Some(sref.version + 1)).unwrap_err(),
+            c.scheme(&Uuid::now_v7(), None).unwrap_err(),
+        ] {
+            assert!(
+                matches!(&e, HttpError::Refused { status: 404, code, .. } if code == "not_found"),
+                "{e:?}"
+            );
+        }
+    })
+    .await
+    .unwrap();
+    let (st, body) = n.get_json(&format!("/v1/rulesets/{}/seven", rs.id)).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "bad_request");
+    let (st, body) = n.get_json("/v1/schemes/not-a-uuid").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[test]
+fn an_unreachable_node_is_no_verdict() {
+    use client::audit::{AuditError, Quiet, Source, verify_log};
+    use client::http::{HttpError, NodeClient};
+    // Port 1 on loopback: nothing listens there.
+    let c = NodeClient::new("http://127.0.0.1:1").unwrap();
+    assert!(matches!(c.checkpoint(), Err(HttpError::Unreachable { .. })));
+    let key = cupass_tests::log_signer("test.example/unreachable")
+        .verifier()
+        .clone();
+    let r = verify_log(&Source::Node(&c), &key, &Quiet);
+    assert!(
+        matches!(r, Err(AuditError::Node(HttpError::Unreachable { .. }))),
+        "{r:?}"
+    );
+    assert!(matches!(
+        NodeClient::new("127.0.0.1:8080"),
+        Err(HttpError::BadUrl(_))
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
