@@ -14,7 +14,7 @@ use crate::{
     proof::{ConsistencyProof, InclusionProof},
     store::{Commit, Store},
     tile_tree::TileTree,
-    tiles::{TILE_WIDTH, TileClient, TileId},
+    tiles::{TileClient, TileId},
 };
 
 /// How much [`Log::open`] checks before it serves a store.
@@ -116,20 +116,20 @@ fn leaf_index<S: Store>(store: &S, size: u64) -> Result<LeafIndex> {
         by_prefix: HashMap::with_capacity(usize::try_from(size).unwrap_or(0)),
         overflow: HashMap::new(),
     };
-    let mut tile = 0u64;
-    while let Some(width) = TileId::width_at(0, tile, size) {
-        let bytes = store.tile(0, tile)?.unwrap_or_default();
-        let hashes = crate::tile_tree::tile_hashes(&bytes, 0, tile)?;
-        if hashes.len() < usize::from(width) {
+    for id in TileId::tiles_at(0, size) {
+        let bytes = store.tile(0, id.index)?.unwrap_or_default();
+        let hashes = crate::tile_tree::tile_hashes(&bytes, 0, id.index)?;
+        if hashes.len() < usize::from(id.width) {
             return Err(Error::StoreMismatch(format!(
-                "tile 0/{tile} holds {} hashes; the tree needs {width}",
-                hashes.len()
+                "tile 0/{} holds {} hashes; the tree needs {}",
+                id.index,
+                hashes.len(),
+                id.width
             )));
         }
-        for (j, h) in hashes.into_iter().take(usize::from(width)).enumerate() {
-            map.insert(h, tile * TILE_WIDTH + j as u64);
+        for (j, h) in hashes.into_iter().take(usize::from(id.width)).enumerate() {
+            map.insert(h, id.start() + j as u64);
         }
-        tile += 1;
     }
     Ok(map)
 }
@@ -491,7 +491,7 @@ impl<S: Store> Log<S> {
             })
     }
 
-    /// The entry bundle for tile `tile` (entries `256 * index ..`).
+    /// The entry bundle for tile `tile`: entries [`TileId::start`] onwards.
     pub fn entry_bundle(&self, tile: TileId) -> Result<Vec<u8>> {
         let size = self.size()?;
         let available = TileId::width_at(0, tile.index, size).unwrap_or(0);
@@ -501,7 +501,7 @@ impl<S: Store> Log<S> {
                 tile.index, tile.width
             )));
         }
-        let first = tile.index * TILE_WIDTH;
+        let first = tile.start();
         let entries = self.store.entries(first, first + u64::from(tile.width))?;
         if entries.len() != usize::from(tile.width) {
             return Err(Error::StoreMismatch(format!(
@@ -547,11 +547,10 @@ fn full_check<S: Store>(store: &S, cp: &Checkpoint) -> Result<()> {
         }
         other => other,
     })?;
-    let mut tile = 0u64;
-    while let Some(width) = TileId::width_at(0, tile, cp.size) {
-        let leaves = client.tile(0, tile)?.to_vec();
-        let first = tile * TILE_WIDTH;
-        let entries = store.entries(first, first + u64::from(width))?;
+    for id in TileId::tiles_at(0, cp.size) {
+        let leaves = client.tile(0, id.index)?.to_vec();
+        let first = id.start();
+        let entries = store.entries(first, first + u64::from(id.width))?;
         for (j, leaf) in leaves.iter().enumerate() {
             let i = first + j as u64;
             match entries.get(j) {
@@ -566,7 +565,6 @@ fn full_check<S: Store>(store: &S, cp: &Checkpoint) -> Result<()> {
                 Some(_) => {}
             }
         }
-        tile += 1;
     }
     Ok(())
 }
