@@ -1,5 +1,15 @@
 //! A domain-agnostic, verifiable, append-only log.
 //!
+//! The crate's one job is to keep opaque signed entries in an append-only
+//! log and to prove what the log holds: inclusion, consistency and signed
+//! checkpoints, servable as tiles. Its layers, bottom up: formats ([`cose`]
+//! entries, [`note`] signatures, [`checkpoint`] bodies, [`tiles`]), pure
+//! Merkle math ([`merkle`], [`proof`]), storage that knows no math
+//! ([`store`]), and [`Log`], which joins math and storage. It knows nothing
+//! of copper, passports, HTTP or the server: it may not depend on
+//! `passport-schema`, `node`, `cli` or any HTTP or async runtime crate, and
+//! those depend on it, never the other way round.
+//!
 //! # Protocol
 //!
 //! * **Entries** are COSE_Sign1 envelopes (RFC 9052, tag 18) signed with
@@ -23,7 +33,8 @@
 //! batches in one atomic, flushed commit, signs a checkpoint only when it is
 //! consistent with the previous one, produces proofs in O(log n) reads, and
 //! refuses to open a store whose contents do not match its signed checkpoint.
-//! Nothing here knows about copper, HTTP or files.
+//! Every store backend must pass the `store::conformance` suite (feature
+//! `conformance`).
 //!
 //! ```
 //! use ledger::{Log, MemoryStore, NoteSigner, cose::Entry, keys};

@@ -14,7 +14,7 @@ use crate::{
     proof::{ConsistencyProof, InclusionProof},
     store::{Commit, Store},
     tile_tree::TileTree,
-    tiles::{TILE_WIDTH, TileClient, TileId},
+    tiles::{TileClient, TileId},
 };
 
 /// How much [`Log::open`] checks before it serves a store.
@@ -116,20 +116,20 @@ fn leaf_index<S: Store>(store: &S, size: u64) -> Result<LeafIndex> {
         by_prefix: HashMap::with_capacity(usize::try_from(size).unwrap_or(0)),
         overflow: HashMap::new(),
     };
-    let mut tile = 0u64;
-    while let Some(width) = TileId::width_at(0, tile, size) {
-        let bytes = store.tile(0, tile)?.unwrap_or_default();
-        let hashes = crate::tile_tree::tile_hashes(&bytes, 0, tile)?;
-        if hashes.len() < usize::from(width) {
+    for id in TileId::tiles_at(0, size) {
+        let bytes = store.tile(0, id.index)?.unwrap_or_default();
+        let hashes = crate::tile_tree::tile_hashes(&bytes, 0, id.index)?;
+        if hashes.len() < usize::from(id.width) {
             return Err(Error::StoreMismatch(format!(
-                "tile 0/{tile} holds {} hashes; the tree needs {width}",
-                hashes.len()
+                "tile 0/{} holds {} hashes; the tree needs {}",
+                id.index,
+                hashes.len(),
+                id.width
             )));
         }
-        for (j, h) in hashes.into_iter().take(usize::from(width)).enumerate() {
-            map.insert(h, tile * TILE_WIDTH + j as u64);
+        for (j, h) in hashes.into_iter().take(usize::from(id.width)).enumerate() {
+            map.insert(h, id.start() + j as u64);
         }
-        tile += 1;
     }
     Ok(map)
 }
@@ -378,7 +378,26 @@ impl<S: Store> Log<S> {
     /// Inclusion proof for entry `index` in the tree of `tree_size`, against
     /// the current checkpoint if `tree_size` is the current size.
     pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<InclusionProof> {
+        self.inclusion_proof_in(self.head()?, index, tree_size)
+    }
+
+    /// Inclusion proof for entry `index` in the tree of `tree_size`, or in
+    /// the current tree (with its checkpoint) if `tree_size` is `None`. The
+    /// current size and its checkpoint are read together, so a commit landing
+    /// meanwhile cannot split them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutOfRange`] if `tree_size` is beyond the log or `index` is
+    /// not below it; a storage error if the store cannot be read or does not
+    /// match the tree.
+    pub fn inclusion_proof_at(&self, index: u64, tree_size: Option<u64>) -> Result<InclusionProof> {
         let head = self.head()?;
+        let tree_size = tree_size.unwrap_or(head.size);
+        self.inclusion_proof_in(head, index, tree_size)
+    }
+
+    fn inclusion_proof_in(&self, head: Head, index: u64, tree_size: u64) -> Result<InclusionProof> {
         if tree_size > head.size {
             return Err(Error::OutOfRange(format!(
                 "tree size {tree_size} is beyond the log's {}",
@@ -442,7 +461,32 @@ impl<S: Store> Log<S> {
 
     /// Consistency proof between two tree sizes (both at most the current size).
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<ConsistencyProof> {
+        self.consistency_proof_in(self.size()?, old_size, new_size)
+    }
+
+    /// Consistency proof from `old_size` to `new_size`, or to the current
+    /// size if `new_size` is `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutOfRange`] if `new_size` is beyond the log or `old_size`
+    /// is above it; a storage error if the store cannot be read or does not
+    /// match the tree.
+    pub fn consistency_proof_to(
+        &self,
+        old_size: u64,
+        new_size: Option<u64>,
+    ) -> Result<ConsistencyProof> {
         let size = self.size()?;
+        self.consistency_proof_in(size, old_size, new_size.unwrap_or(size))
+    }
+
+    fn consistency_proof_in(
+        &self,
+        size: u64,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<ConsistencyProof> {
         if new_size > size || old_size > new_size {
             return Err(Error::OutOfRange(format!(
                 "no consistency proof from {old_size} to {new_size} in a log of {size}"
@@ -491,7 +535,7 @@ impl<S: Store> Log<S> {
             })
     }
 
-    /// The entry bundle for tile `tile` (entries `256 * index ..`).
+    /// The entry bundle for tile `tile`: entries [`TileId::start`] onwards.
     pub fn entry_bundle(&self, tile: TileId) -> Result<Vec<u8>> {
         let size = self.size()?;
         let available = TileId::width_at(0, tile.index, size).unwrap_or(0);
@@ -501,7 +545,7 @@ impl<S: Store> Log<S> {
                 tile.index, tile.width
             )));
         }
-        let first = tile.index * TILE_WIDTH;
+        let first = tile.start();
         let entries = self.store.entries(first, first + u64::from(tile.width))?;
         if entries.len() != usize::from(tile.width) {
             return Err(Error::StoreMismatch(format!(
@@ -547,11 +591,10 @@ fn full_check<S: Store>(store: &S, cp: &Checkpoint) -> Result<()> {
         }
         other => other,
     })?;
-    let mut tile = 0u64;
-    while let Some(width) = TileId::width_at(0, tile, cp.size) {
-        let leaves = client.tile(0, tile)?.to_vec();
-        let first = tile * TILE_WIDTH;
-        let entries = store.entries(first, first + u64::from(width))?;
+    for id in TileId::tiles_at(0, cp.size) {
+        let leaves = client.tile(0, id.index)?.to_vec();
+        let first = id.start();
+        let entries = store.entries(first, first + u64::from(id.width))?;
         for (j, leaf) in leaves.iter().enumerate() {
             let i = first + j as u64;
             match entries.get(j) {
@@ -566,7 +609,67 @@ fn full_check<S: Store>(store: &S, cp: &Checkpoint) -> Result<()> {
                 Some(_) => {}
             }
         }
-        tile += 1;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryStore;
+
+    fn log_of(n: u64) -> Log<MemoryStore> {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+        let log = Log::create(MemoryStore::new(), NoteSigner::new("test", key).unwrap()).unwrap();
+        let es: Vec<Vec<u8>> = (0..n).map(|i| i.to_be_bytes().to_vec()).collect();
+        let refs: Vec<&[u8]> = es.iter().map(Vec::as_slice).collect();
+        log.append_batch(&refs, Vec::new()).unwrap();
+        log
+    }
+
+    #[test]
+    fn inclusion_proof_at_defaults_to_the_current_tree() {
+        let log = log_of(10);
+        let now = log.inclusion_proof_at(3, None).unwrap();
+        assert_eq!(now, log.inclusion_proof(3, 10).unwrap());
+        assert_eq!(now.tree_size, 10);
+        assert_eq!(now.checkpoint, Some(log.checkpoint().unwrap()));
+        now.verify_entry(&3u64.to_be_bytes(), log.verifier())
+            .unwrap();
+        let old = log.inclusion_proof_at(3, Some(5)).unwrap();
+        assert_eq!(old, log.inclusion_proof(3, 5).unwrap());
+        assert_eq!(old.checkpoint, None);
+        assert!(matches!(
+            log.inclusion_proof_at(10, None),
+            Err(Error::OutOfRange(_))
+        ));
+        assert!(matches!(
+            log.inclusion_proof_at(0, Some(11)),
+            Err(Error::OutOfRange(_))
+        ));
+        assert!(matches!(
+            log_of(0).inclusion_proof_at(0, None),
+            Err(Error::OutOfRange(_))
+        ));
+    }
+
+    #[test]
+    fn consistency_proof_to_defaults_to_the_current_size() {
+        let log = log_of(10);
+        let now = log.consistency_proof_to(4, None).unwrap();
+        assert_eq!(now, log.consistency_proof(4, 10).unwrap());
+        assert_eq!(now.new_root, log.root().unwrap());
+        now.verify().unwrap();
+        let old = log.consistency_proof_to(4, Some(7)).unwrap();
+        assert_eq!(old, log.consistency_proof(4, 7).unwrap());
+        assert_eq!(log.consistency_proof_to(10, None).unwrap().new_size, 10);
+        assert!(matches!(
+            log.consistency_proof_to(11, None),
+            Err(Error::OutOfRange(_))
+        ));
+        assert!(matches!(
+            log.consistency_proof_to(0, Some(11)),
+            Err(Error::OutOfRange(_))
+        ));
+    }
 }

@@ -166,6 +166,23 @@ fn parse_key_id(hex: &str) -> Result<u32> {
     u32::from_str_radix(hex, 16).map_err(|e| Error::MalformedKey(e.to_string()))
 }
 
+/// The text of a signed note, checking only its form: a text without blank
+/// lines, a blank line, and well-formed signature lines. No signature is
+/// verified, so the text must not be trusted.
+pub(crate) fn unverified_text(note: &str) -> Result<&str> {
+    let (text, sigs) = split_note(note)?;
+    if text.contains("\n\n") {
+        return Err(Error::MalformedNote("blank line in the note text".into()));
+    }
+    for (count, line) in sigs.split_terminator('\n').enumerate() {
+        if count >= MAX_SIGNATURES {
+            return Err(Error::MalformedNote("too many signature lines".into()));
+        }
+        parse_sig_line(line)?;
+    }
+    Ok(text)
+}
+
 /// Splits a note into its text and signature block, checking the form.
 fn split_note(note: &str) -> Result<(&str, &str)> {
     if note.chars().any(|c| (c as u32) < 0x20 && c != '\n') {

@@ -97,7 +97,8 @@ impl TileId {
             let level: u8 = level_part
                 .parse()
                 .ok()
-                .filter(|l| ok && *l < 8)
+                // Levels whose tree level (8 × level) fits a u64 tree size.
+                .filter(|l| ok && u32::from(*l) * u32::from(TILE_HEIGHT) < u64::BITS)
                 .ok_or_else(|| bad("bad tile level"))?;
             (TileKind::Hashes, level)
         };
@@ -156,6 +157,50 @@ impl TileId {
             return None;
         }
         Some((count - start).min(TILE_WIDTH) as u16)
+    }
+
+    /// The tiles of `level` in a tree of `tree_size` entries, in index
+    /// order, each with its width at that size (the last may be partial).
+    pub fn tiles_at(level: u8, tree_size: u64) -> impl Iterator<Item = TileId> {
+        (0u64..).map_while(move |index| {
+            TileId::width_at(level, index, tree_size).map(|width| TileId {
+                level,
+                index,
+                width,
+            })
+        })
+    }
+
+    /// The entry bundle (level-0 tile) holding entry `index`, with its width
+    /// in a tree of `tree_size` entries, or `None` if the entry is not in
+    /// that tree.
+    ///
+    /// ```
+    /// use ledger::tiles::TileId;
+    ///
+    /// let id = TileId::for_entry(300, 1000).unwrap();
+    /// assert_eq!((id.level, id.index, id.width), (0, 1, 256));
+    /// assert_eq!(id.start(), 256);
+    /// assert_eq!(TileId::for_entry(999, 1000).unwrap().width, 1000 - 768);
+    /// assert_eq!(TileId::for_entry(1000, 1000), None);
+    /// ```
+    pub fn for_entry(index: u64, tree_size: u64) -> Option<TileId> {
+        if index >= tree_size {
+            return None;
+        }
+        let tile = index / TILE_WIDTH;
+        TileId::width_at(0, tile, tree_size).map(|width| TileId {
+            level: 0,
+            index: tile,
+            width,
+        })
+    }
+
+    /// Position of the tile's first hash in tree level `8 * level`: for an
+    /// entry bundle or level-0 tile, the index of its first entry
+    /// (`TILE_WIDTH * index`). Saturates for an index beyond any tree.
+    pub fn start(&self) -> u64 {
+        self.index.saturating_mul(TILE_WIDTH)
     }
 }
 
@@ -288,22 +333,21 @@ impl<F: FnMut(TileId) -> Result<Vec<u8>>> TileClient<F> {
         }
         let mut level = 0u8;
         while TileId::width_at(level, 0, self.tree_size).is_some() {
-            let mut index = 0;
-            while let Some(width) = TileId::width_at(level, index, self.tree_size) {
-                let hashes = self.tile(level, index)?.to_vec();
-                if u64::from(width) == TILE_WIDTH {
-                    let parent = self.tile(level + 1, index / TILE_WIDTH)?;
+            for id in TileId::tiles_at(level, self.tree_size) {
+                let hashes = self.tile(level, id.index)?.to_vec();
+                if u64::from(id.width) == TILE_WIDTH {
+                    let parent = self.tile(level + 1, id.index / TILE_WIDTH)?;
                     let want = parent
-                        .get((index % TILE_WIDTH) as usize)
+                        .get((id.index % TILE_WIDTH) as usize)
                         .copied()
                         .ok_or_else(|| Error::BadTile("parent tile too narrow".into()))?;
                     if perfect_root(&hashes)? != want {
                         return Err(Error::BadTile(format!(
-                            "tile {level}/{index} does not hash to its parent"
+                            "tile {level}/{} does not hash to its parent",
+                            id.index
                         )));
                     }
                 }
-                index += 1;
             }
             level += 1;
         }
@@ -330,5 +374,62 @@ impl<F: FnMut(TileId) -> Result<Vec<u8>>> TileClient<F> {
             }
         }
         Ok(entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_at_lists_every_tile_of_a_level_with_its_width() {
+        let widths = |level, size| -> Vec<(u64, u16)> {
+            TileId::tiles_at(level, size)
+                .map(|t| {
+                    assert_eq!(t.level, level);
+                    (t.index, t.width)
+                })
+                .collect()
+        };
+        assert_eq!(widths(0, 0), vec![]);
+        assert_eq!(widths(0, 1), vec![(0, 1)]);
+        assert_eq!(widths(0, 256), vec![(0, 256)]);
+        assert_eq!(widths(0, 513), vec![(0, 256), (1, 256), (2, 1)]);
+        assert_eq!(widths(1, 255), vec![]);
+        assert_eq!(widths(1, 513), vec![(0, 2)]);
+        assert_eq!(widths(1, 65_536), vec![(0, 256)]);
+        assert_eq!(TileId::tiles_at(7, u64::MAX).count(), 1);
+        for size in [0u64, 1, 255, 256, 257, 70_001] {
+            for level in 0..3 {
+                let all: Vec<TileId> = TileId::tiles_at(level, size).collect();
+                assert_eq!(
+                    all.len() as u64,
+                    (size >> (8 * u32::from(level))).div_ceil(TILE_WIDTH)
+                );
+                for t in all {
+                    assert_eq!(TileId::width_at(level, t.index, size), Some(t.width));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn for_entry_and_start_agree() {
+        for size in [1u64, 255, 256, 257, 1000] {
+            for index in 0..size {
+                let t = TileId::for_entry(index, size).unwrap();
+                assert_eq!(t.level, 0);
+                assert!(t.start() <= index && index < t.start() + u64::from(t.width));
+                assert_eq!(TileId::width_at(0, t.index, size), Some(t.width));
+            }
+            assert_eq!(TileId::for_entry(size, size), None);
+        }
+        assert_eq!(TileId::for_entry(0, 0), None);
+        let far = TileId {
+            level: 0,
+            index: u64::MAX,
+            width: 1,
+        };
+        assert_eq!(far.start(), u64::MAX);
     }
 }

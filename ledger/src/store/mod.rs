@@ -4,7 +4,12 @@
 //! signed checkpoint, and an auxiliary key space for views that must be
 //! written in the same atomic batch as the entries they come from. It knows
 //! no Merkle math: [`crate::Log`] decides what to write.
+//!
+//! Every backend must pass the same `conformance` suite (cargo feature
+//! `conformance`); a backend in another crate runs it from its own tests.
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod memory;
 mod sled_store;
 
@@ -24,7 +29,8 @@ pub struct Commit {
     pub tiles: Vec<((u8, u64), Vec<u8>)>,
     /// The signed checkpoint for the new tree size.
     pub checkpoint: String,
-    /// View writes (`None` deletes) that must land together with the entries.
+    /// View writes (`None` deletes) that must land together with the entries,
+    /// applied in order: a later write to the same key wins.
     pub aux: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 }
 
@@ -38,6 +44,20 @@ impl Commit {
 /// A place to keep a log. Implementations must make [`Store::commit`] atomic
 /// (all of it or none of it is visible, also after a crash) and durable
 /// (flushed before it returns).
+///
+/// In full, the contract that the `conformance` suite checks:
+///
+/// * A new store is empty: size 0, no entries, tiles, checkpoint or views.
+/// * A commit whose `first_index` is not the stored tree size is refused
+///   with an error and changes nothing.
+/// * Once `commit` returns, every read sees all of it (on any thread, and
+///   after a reopen for a durable store); while it runs, a concurrent reader
+///   sees none of it or all of it. A tile, view or checkpoint written again
+///   replaces the old value; tiles and views a commit does not name are kept.
+/// * View keys are a key space of their own: no view key, whatever its bytes,
+///   can change an entry, a tile, the size or the checkpoint.
+/// * Reads take any arguments: an index or range beyond the stored entries
+///   reads nothing (it is not an error).
 pub trait Store: Send + Sync {
     /// Number of entries stored.
     fn tree_size(&self) -> Result<u64>;

@@ -131,10 +131,12 @@ impl Store for SledStore {
     }
 
     fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        // Stop at the stored size: a range far past it must not walk
+        // (or overflow) through chunks that cannot exist.
+        let end = end.min(self.tree_size()?);
         let mut out = Vec::new();
         let mut chunk_no = start / ENTRY_CHUNK;
-        while chunk_no * ENTRY_CHUNK < end {
-            let first = chunk_no * ENTRY_CHUNK;
+        while let Some(first) = chunk_no.checked_mul(ENTRY_CHUNK).filter(|f| *f < end) {
             for (i, e) in self.chunk(chunk_no)?.into_iter().enumerate() {
                 let index = first + i as u64;
                 if index >= start && index < end {
