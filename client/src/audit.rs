@@ -144,8 +144,8 @@ fn read_dir(dir: &Path, progress: &dyn Progress) -> Result<Found, AuditError> {
     }
     progress.finish();
     let mut leaves = Vec::with_capacity(entries.len());
-    let mut n = 0;
-    while let Some(w) = TileId::width_at(0, n, size) {
+    for id in TileId::tiles_at(0, size) {
+        let (n, w) = (id.index, id.width);
         let tile = store.tile(0, n)?.unwrap_or_default();
         let hashes: Vec<Hash> = tile
             .chunks_exact(32)
@@ -154,7 +154,7 @@ fn read_dir(dir: &Path, progress: &dyn Progress) -> Result<Found, AuditError> {
         if hashes.len() != usize::from(w) {
             return Ok(Err((
                 Part::Store,
-                Some(n * TILE_WIDTH),
+                Some(id.start()),
                 format!(
                     "hash tile 0/{n} holds {} hashes, the tree needs {w}",
                     hashes.len()
@@ -162,7 +162,6 @@ fn read_dir(dir: &Path, progress: &dyn Progress) -> Result<Found, AuditError> {
             )));
         }
         leaves.extend(hashes);
-        n += 1;
     }
     let views = store
         .aux_scan_prefix(STATE_PREFIX)?
@@ -217,14 +216,8 @@ fn read_node(
     }
     progress.start("fetching", cp.size);
     let mut entries = Vec::new();
-    let mut n = 0;
-    while let Some(w) = TileId::width_at(0, n, cp.size) {
-        let id = TileId {
-            level: 0,
-            index: n,
-            width: w,
-        };
-        let first = n * TILE_WIDTH;
+    for id in TileId::tiles_at(0, cp.size) {
+        let (n, first) = (id.index, id.start());
         let bundle = match fetch(id.path(TileKind::Entries))? {
             Ok(b) => b,
             Err(m) => {
@@ -249,7 +242,6 @@ fn read_node(
                 )));
             }
         }
-        n += 1;
     }
     progress.finish();
     Ok(Ok(Read {

@@ -182,8 +182,7 @@ impl NodeClient {
     /// Transport errors, or a checkpoint that does not parse.
     pub fn tree_size(&self) -> Result<u64> {
         let note = self.checkpoint()?;
-        let body = note.split("\n\n").next().unwrap_or_default();
-        Checkpoint::parse_body(&format!("{body}\n"))
+        Checkpoint::parse_note_unverified(&note)
             .map(|cp| cp.size)
             .map_err(|e| HttpError::BadResponse {
                 what: "/checkpoint".into(),
@@ -253,20 +252,14 @@ impl NodeClient {
         let end = end.min(size);
         let mut out = Vec::new();
         let mut i = start;
-        while i < end {
-            let n = i / TILE_WIDTH;
-            let id = TileId {
-                level: 0,
-                index: n,
-                width: TileId::width_at(0, n, size).unwrap_or(0),
-            };
+        while let Some(id) = TileId::for_entry(i, size).filter(|_| i < end) {
             let bundle = self.tile(&id.path(TileKind::Entries))?;
             let entries =
                 ledger::tiles::parse_entry_bundle(&bundle).map_err(|e| HttpError::BadResponse {
                     what: id.path(TileKind::Entries),
                     reason: e.to_string(),
                 })?;
-            let first = n * TILE_WIDTH;
+            let first = id.start();
             for (j, e) in (first..).zip(entries) {
                 if j >= i && j < end {
                     out.push(e);

@@ -90,12 +90,7 @@ impl<S: Store> PassportLedger<S> {
     ///
     /// [`Error::NotFound`] for an index or size beyond the tree.
     pub fn inclusion_proof(&self, index: u64, tree_size: Option<u64>) -> Result<InclusionProof> {
-        let log = self.log();
-        let size = match tree_size {
-            Some(s) => s,
-            None => log.size()?,
-        };
-        Ok(log.inclusion_proof(index, size)?)
+        Ok(self.log().inclusion_proof_at(index, tree_size)?)
     }
 
     /// A consistency proof from `old` to `new` (now, if `None`).
@@ -104,12 +99,7 @@ impl<S: Store> PassportLedger<S> {
     ///
     /// [`Error::NotFound`] for sizes beyond the tree or out of order.
     pub fn consistency_proof(&self, old: u64, new: Option<u64>) -> Result<ConsistencyProof> {
-        let log = self.log();
-        let new = match new {
-            Some(n) => n,
-            None => log.size()?,
-        };
-        Ok(log.consistency_proof(old, new)?)
+        Ok(self.log().consistency_proof_to(old, new)?)
     }
 
     /// The decoded event at `index`, with its signer's kid.

@@ -40,8 +40,7 @@ pub(crate) fn log(ctx: &mut Ctx, cmd: LogCmd) -> Result<Report> {
         LogCmd::Checkpoint { log_key: k } => {
             let key = log_key(ctx, k.as_deref(), false)?;
             let note = ctx.backend()?.checkpoint()?;
-            let body = note.split("\n\n").next().unwrap_or_default();
-            let cp = Checkpoint::parse_body(&format!("{body}\n"))
+            let cp = Checkpoint::parse_note_unverified(&note)
                 .map_err(|e| CliError::refused("bad_checkpoint", e.to_string()))?;
             let verified = key.as_ref().map(|k| {
                 Checkpoint::open(&note, k)
