@@ -15,9 +15,11 @@ use std::sync::{Mutex, OnceLock};
 use ed25519_dalek::SigningKey;
 use ledger::{NoteSigner, cose::Entry};
 
-/// The vectors copied from independent implementations.
+/// The test vectors from independent implementations: the project's
+/// shared `vectors/`, beside the checkout (`../shared/vectors` from the
+/// workspace root), read in place rather than copied.
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/vectors")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
 }
 
 /// A deterministic signing key for tests, distinct per `n`.

@@ -81,7 +81,9 @@ fn main() {
 
     // Checkpoints: bare bodies and (key, note) pairs, ours and a test log's.
     let note = log.checkpoint().unwrap();
-    let body = note.split("\n\n").next().unwrap().to_string() + "\n";
+    let body = ledger::Checkpoint::parse_note_unverified(&note)
+        .unwrap()
+        .to_body();
     seeds.put("signed_note", "body.txt", body.as_bytes());
     seeds.put(
         "signed_note",
