@@ -19,12 +19,16 @@
 //! names a unit (`%`, `percent`, `ppm`, ...) must agree with the unit the
 //! file is read in.
 //!
-//! Means: every element's mean is rounded half up to whole ppm, except Cu,
-//! whose mean is rounded down (floored): grades set Cu *minimums*, and
-//! rounding must never lift a lot onto one.
+//! Means: the averaging policy is the domain's
+//! ([`passport_schema::grading::SpotAverager`]): every value is taken
+//! exactly in milli-ppm, every element's mean is rounded half up to whole
+//! ppm, except Cu, whose mean is rounded down (floored): grades set Cu
+//! *minimums*, and rounding must never lift a lot onto one. This module
+//! only reads the CSV.
 
 use std::collections::BTreeMap;
 
+use passport_schema::grading::{AveragingError, MILLI_PPM_PER_PPM, SpotAverager, SpotMeans};
 use passport_schema::{Reading, is_element};
 use serde::Serialize;
 
@@ -53,8 +57,9 @@ impl Unit {
     /// (milli-ppm per unit, most decimals allowed, largest value)
     fn scale(self) -> (u64, usize, u64) {
         match self {
-            Unit::Percent => (10_000_000, 4, 100),
-            Unit::Ppm => (1_000, 3, 1_000_000),
+            // 1 % = 10,000 ppm.
+            Unit::Percent => (10_000 * MILLI_PPM_PER_PPM, 4, 100),
+            Unit::Ppm => (MILLI_PPM_PER_PPM, 3, 1_000_000),
         }
     }
 }
@@ -75,18 +80,11 @@ pub struct Averaged {
 impl Averaged {
     /// As the `readings` of a grading event.
     pub fn readings(&self) -> BTreeMap<String, Reading> {
-        self.mean_ppm
-            .iter()
-            .map(|(e, p)| {
-                (
-                    e.clone(),
-                    Reading {
-                        ppm: *p,
-                        spots: self.spots,
-                    },
-                )
-            })
-            .collect()
+        SpotMeans {
+            spots: self.spots,
+            mean_ppm: self.mean_ppm.clone(),
+        }
+        .readings()
     }
 }
 
@@ -189,8 +187,10 @@ pub fn parse(text: &str, source: &str, unit: Unit) -> Result<Averaged> {
     if cols.is_empty() {
         return Err(bad("the header names no element columns".into()));
     }
-    let mut sums: Vec<u128> = vec![0; cols.len()];
-    let mut n: u64 = 0;
+    // The header loop refused duplicates and non-elements: this cannot fail.
+    let mut averager =
+        SpotAverager::new(cols.iter().map(|(_, e)| e.as_str())).map_err(|e| bad(e.to_string()))?;
+    let mut values: Vec<u64> = Vec::with_capacity(cols.len());
     for rec in rdr.records() {
         let rec = rec.map_err(|e| bad(format!("{e}")))?;
         let line = rec.position().map_or(0, |p| p.line());
@@ -210,38 +210,28 @@ pub fn parse(text: &str, source: &str, unit: Unit) -> Result<Averaged> {
                 )));
             }
         }
-        for (k, (i, el)) in cols.iter().enumerate() {
+        values.clear();
+        for (i, el) in &cols {
             let cell = rec.get(*i).unwrap_or_default();
             let v = parse_value(cell, unit)
                 .map_err(|m| bad(format!("row {line}{spot}, column {} ({el}): {m}", i + 1)))?;
-            if let Some(s) = sums.get_mut(k) {
-                *s += u128::from(v);
-            }
+            values.push(v);
         }
-        n += 1;
+        averager
+            .add_spot(&values)
+            .map_err(|e| bad(format!("row {line}{spot}: {e}")))?;
     }
-    if n == 0 {
-        return Err(bad(
-            "no readings: the file has a header but no spot rows".into()
-        ));
-    }
-    let spots = u16::try_from(n).map_err(|_| bad(format!("{n} spots is too many")))?;
-    let mut mean_ppm = BTreeMap::new();
-    for ((_, el), sum) in cols.iter().zip(&sums) {
-        let d = u128::from(n) * 1000;
-        // Cu floors (never lifted onto a minimum); the rest round half up.
-        let mean = if el == "Cu" {
-            sum / d
-        } else {
-            (sum + d / 2) / d
-        };
-        let mean = u32::try_from(mean).unwrap_or(u32::MAX);
-        mean_ppm.insert(el.clone(), mean);
-    }
+    let means = averager.finish().map_err(|e| match e {
+        AveragingError::NoSpots => {
+            bad("no readings: the file has a header but no spot rows".into())
+        }
+        AveragingError::TooManySpots { spots } => bad(format!("{spots} spots is too many")),
+        other => bad(other.to_string()),
+    })?;
     Ok(Averaged {
         unit,
-        spots,
+        spots: means.spots,
         elements: cols.into_iter().map(|(_, e)| e).collect(),
-        mean_ppm,
+        mean_ppm: means.mean_ppm,
     })
 }

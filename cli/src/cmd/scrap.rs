@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use passport_schema::grading::{Miss, check_grade, compute_grade};
+use passport_schema::grading::{Miss, check_grade, check_measurements, compute_grade};
 use passport_schema::{
-    DEFAULT_MAX_CALIBRATION_AGE_DAYS, EventBody, Grading, Instrument, RuleSet, RuleSetRef,
-    ScrapOrigin, ScrapReceipt, Supplier, VisualContaminant,
+    EventBody, Grading, Instrument, RuleSet, RuleSetRef, ScrapOrigin, ScrapReceipt, Supplier,
+    VisualContaminant,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::error::{CliError, EXIT_INVALID, Result};
 use crate::keys::parse_kid;
 use crate::output::{Report, Style, Table, grams, pct};
 use crate::readings::{self, Averaged, Unit};
-use crate::util::{fmt_time, parse_enum, parse_id, parse_time, parse_versioned, read_json};
+use crate::util::{parse_enum, parse_id, parse_time, parse_versioned, read_json};
 use crate::{Ctx, submitted};
 
 pub(crate) fn scrap(ctx: &mut Ctx, cmd: ScrapCmd) -> Result<Report> {
@@ -139,9 +139,10 @@ fn miss_text(m: &Miss) -> String {
     }
 }
 
-/// Computes the grade the rule set gives, and checks everything the rules
-/// check before signing: spots, calibration age, the expected grade. The
-/// demo grades through this same function.
+/// Computes the grade the rule set gives, and checks before signing what the
+/// rules check of the measurements (`check_measurements`, the grading rule's
+/// own: spots, calibration age, readings and visual estimates) and the
+/// expected grade. The demo grades through this same function.
 pub(crate) fn plan_grading(g: GradeInput<'_>, style: &Style) -> GradePlan {
     let rs = g.rule_set;
     let readings = g.averaged.readings();
@@ -170,32 +171,23 @@ pub(crate) fn plan_grading(g: GradeInput<'_>, style: &Style) -> GradePlan {
             json!({"code": spec.code, "precedence": spec.precedence, "matches": ok, "detail": why}),
         );
     }
-    let mut refusals = Vec::new();
-    for (el, r) in &readings {
-        if r.spots < rs.min_spots {
-            refusals.push(format!(
-                "{el}: {} spots, the rule set needs at least {}",
-                r.spots, rs.min_spots
-            ));
-            break;
-        }
-    }
-    let max_days = rs
-        .max_calibration_age_days
-        .unwrap_or(DEFAULT_MAX_CALIBRATION_AGE_DAYS);
-    if g.calibrated_ms > g.at_ms {
-        refusals.push(format!(
-            "calibration {} is after the grading time {}",
-            fmt_time(g.calibrated_ms),
-            fmt_time(g.at_ms)
-        ));
-    } else if i128::from(g.at_ms) - i128::from(g.calibrated_ms) > i128::from(max_days) * 86_400_000
-    {
-        refusals.push(format!(
-            "calibration {} is older than the rule set's {max_days} days",
-            fmt_time(g.calibrated_ms)
-        ));
-    }
+    let grading = Grading {
+        lot: g.lot,
+        instrument: g.instrument,
+        instrument_serial: g.serial.to_string(),
+        calibrated_ms: g.calibrated_ms,
+        readings,
+        visual_ppm: g.visual.clone(),
+        rule_set: RuleSetRef {
+            id: rs.id,
+            version: rs.version,
+        },
+        claimed_grade: grade.clone(),
+    };
+    let mut refusals: Vec<String> = check_measurements(rs, &grading, g.at_ms)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     if let Some(exp) = g.expect {
         let want = if exp.eq_ignore_ascii_case("off-grade") {
             None
@@ -233,19 +225,6 @@ pub(crate) fn plan_grading(g: GradeInput<'_>, style: &Style) -> GradePlan {
         "computed grade: {}\n",
         style.bold(grade.as_deref().unwrap_or("off-grade (no grade matches)"))
     ));
-    let grading = Grading {
-        lot: g.lot,
-        instrument: g.instrument,
-        instrument_serial: g.serial.to_string(),
-        calibrated_ms: g.calibrated_ms,
-        readings: readings.clone(),
-        visual_ppm: g.visual.clone(),
-        rule_set: RuleSetRef {
-            id: rs.id,
-            version: rs.version,
-        },
-        claimed_grade: grade.clone(),
-    };
     let json = json!({
         "lot": g.lot,
         "rule_set": {"id": rs.id, "version": rs.version, "name": rs.name},

@@ -2,22 +2,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::validate::{MILLION, composition, country, element, ppm, text};
+use super::validate::{MILLION, country, element, text};
 use super::{Cx, Tx, active_contract_of_producer, claim_id, owned_material, put_material};
 use crate::error::{ApplyError, RuleViolation};
 use crate::events::{
     Composition, Grading, InputUse, MaterialKind, RuleSet, ScrapOrigin, ScrapReceipt,
 };
-use crate::grading::compute_grade;
+use crate::grading::{check_measurements, compute_grade};
 use crate::roles::Role;
 use crate::state::records::{
     Change, Creation, GradeRecord, IdKind, LatestVersion, MaterialRecord, RuleSetRecord,
     TakeBackRecord,
 };
 use crate::state::{self, StateStore, keys};
-
-use crate::DEFAULT_MAX_CALIBRATION_AGE_DAYS;
-const DAY_MS: i128 = 86_400_000;
 
 pub(super) fn receive<S: StateStore>(
     tx: &mut Tx<'_, S>,
@@ -281,45 +278,17 @@ pub(super) fn grade<S: StateStore>(
         },
     )?;
     let rs = rs.rule_set;
-    if e.calibrated_ms > cx.occurred_ms {
-        return Err(RuleViolation::CalibrationInFuture {
-            calibrated_ms: e.calibrated_ms,
-            occurred_ms: cx.occurred_ms,
-        }
-        .into());
+    // Calibration, readings (which become the lot's composition) and visual
+    // estimates: the same checks a client runs before signing.
+    if let Some(v) = check_measurements(&rs, e, cx.occurred_ms)
+        .into_iter()
+        .next()
+    {
+        return Err(v.into());
     }
-    let max_days = rs
-        .max_calibration_age_days
-        .unwrap_or(DEFAULT_MAX_CALIBRATION_AGE_DAYS);
-    let age = i128::from(cx.occurred_ms) - i128::from(e.calibrated_ms);
-    if age > i128::from(max_days) * DAY_MS {
-        return Err(RuleViolation::StaleCalibration {
-            calibrated_ms: e.calibrated_ms,
-            occurred_ms: cx.occurred_ms,
-            max_age_days: max_days,
-        }
-        .into());
-    }
-    for (el, r) in &e.readings {
-        element("readings", el)?;
-        ppm("readings.ppm", r.ppm)?;
-        if r.spots < rs.min_spots {
-            return Err(RuleViolation::TooFewSpots {
-                element: el.clone(),
-                spots: r.spots,
-                min: rs.min_spots,
-            }
-            .into());
-        }
-    }
-    // The readings become the lot's composition: validate them as one.
     let measured = Composition {
         elements_ppm: e.readings.iter().map(|(k, r)| (k.clone(), r.ppm)).collect(),
     };
-    composition("readings.composition", &measured)?;
-    for v in e.visual_ppm.values() {
-        ppm("visual_ppm", *v)?;
-    }
     let computed = compute_grade(&rs, &e.readings, &e.visual_ppm).map(|g| g.code.clone());
     if computed != e.claimed_grade {
         return Err(RuleViolation::GradeMismatch {

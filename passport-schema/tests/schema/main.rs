@@ -10,6 +10,7 @@
 
 mod common;
 mod encoding;
+mod grading;
 mod lifecycle;
 mod props;
 mod rejections;
