@@ -1,5 +1,4 @@
-//! Material and passports: `lot`, `process`, `passport`, `transfer`,
-//! `service`, `retire`, and the generic `submit`.
+//! Material and passports: `lot`, `process`, `passport`, `transfer`, `service`, `retire`, and the generic `submit`.
 
 use std::collections::BTreeMap;
 
