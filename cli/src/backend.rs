@@ -1,7 +1,7 @@
-//! Where commands read and write: a local sled ledger (`--dir`) or a node
-//! over HTTP (`--node`). Both implement [`Backend`] with the same typed
-//! answers, codes and messages, so a command gives the same result in
-//! either mode.
+//! Where commands read and write: a local sled ledger (`--dir`) or a node over HTTP (`--node`).
+//!
+//! Both implement [`Backend`] with the same typed answers, codes and
+//! messages, so a command gives the same result in either mode.
 
 use std::path::{Path, PathBuf};
 

@@ -20,8 +20,19 @@ pub mod demo;
 pub mod error;
 pub mod keys;
 pub mod output;
+pub mod parse;
 pub mod readings;
-pub mod util;
+pub mod time;
+
+#[doc(hidden)]
+pub mod util {
+    //! The old path of [`crate::time::parse_time`], re-exported and nothing else.
+    //!
+    //! Kept only because `tests/it/cli_modes.rs` still says `use cli::util::parse_time`;
+    //! new code uses [`crate::time`] and [`crate::parse`]. Delete this module once
+    //! that test imports `cli::time::parse_time`.
+    pub use crate::time::parse_time;
+}
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -169,7 +180,7 @@ where
     };
     let json = cli.json;
     let color = term.out_tty && !json && std::env::var_os("NO_COLOR").is_none();
-    let at = match cli.at.as_deref().map(util::parse_time).transpose() {
+    let at = match cli.at.as_deref().map(time::parse_time).transpose() {
         Ok(a) => a,
         Err(e) => return report_error(term, json, &e, Style { color: false }),
     };

@@ -1,5 +1,6 @@
-//! Human output: aligned tables, verdict lines, optional colour; and the
-//! [`Report`] every command returns (its JSON form and its text form).
+//! Output: aligned tables, verdict lines, optional colour, and the [`Report`] every command returns.
+//!
+//! A [`Report`] holds a command's JSON form and its text form.
 
 use serde_json::Value;
 

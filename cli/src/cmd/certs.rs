@@ -16,7 +16,8 @@ use crate::args::{CertCmd, ContractCmd, ProposeArgs, SchemeCmd, VerifyArgs};
 use crate::error::{CliError, EXIT_INVALID, Result};
 use crate::keys::{parse_kid, parse_log_key};
 use crate::output::{Report, Style, Table, fields, grams, indices, name, or_dash, pct, to_json};
-use crate::util::{fmt_time, parse_enum, parse_id, parse_time, parse_versioned, read_json};
+use crate::parse::{parse_enum, parse_id, parse_versioned, read_json};
+use crate::time::{fmt_time, parse_time};
 use crate::{Ctx, submitted};
 
 fn parse_limit(s: &str) -> Result<CompositionLimit> {

@@ -8,7 +8,7 @@ use crate::args::{ActorCmd, InitArgs, KeyCmd};
 use crate::error::{CliError, Result};
 use crate::keys::{parse_kid, parse_public_key};
 use crate::output::{Report, fields};
-use crate::util::parse_enum;
+use crate::parse::parse_enum;
 use crate::{Ctx, submitted};
 
 pub(crate) fn key(ctx: &mut Ctx, cmd: KeyCmd) -> Result<Report> {

@@ -203,7 +203,7 @@ pub(crate) fn log(ctx: &mut Ctx, cmd: LogCmd) -> Result<Report> {
                     ("index", index.to_string()),
                     ("kind", event.kind().name().to_string()),
                     ("signer", hex::encode(entry.kid())),
-                    ("occurred", crate::util::fmt_time(event.occurred_ms)),
+                    ("occurred", crate::time::fmt_time(event.occurred_ms)),
                     ("leaf hash", STANDARD.encode(leaf_hash(&bytes))),
                 ]),
                 serde_json::to_string_pretty(&ev).unwrap_or_default()

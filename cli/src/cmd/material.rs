@@ -1,5 +1,4 @@
-//! Material and passports: `lot`, `process`, `passport`, `transfer`,
-//! `service`, `retire`, and the generic `submit`.
+//! Material and passports: `lot`, `process`, `passport`, `transfer`, `service`, `retire`, and the generic `submit`.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +16,8 @@ use crate::args::{
 use crate::error::{CliError, Result};
 use crate::keys::parse_kid;
 use crate::output::{Report, Table, fields, grams, name, or_dash, pct, short, to_json};
-use crate::util::{fmt_time, hash_file, parse_composition, parse_enum, parse_id, read_json};
+use crate::parse::{hash_file, parse_composition, parse_enum, parse_id, read_json};
+use crate::time::fmt_time;
 use crate::{Ctx, submitted};
 
 const KINDS: &str = "intermediate, refined, rod, foil, strip, wire, product, scrap";

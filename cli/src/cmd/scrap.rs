@@ -15,8 +15,9 @@ use crate::backend::Backend;
 use crate::error::{CliError, EXIT_INVALID, Result};
 use crate::keys::parse_kid;
 use crate::output::{Report, Style, Table, grams, pct};
+use crate::parse::{parse_enum, parse_id, parse_versioned, read_json};
 use crate::readings::{self, Averaged, Unit};
-use crate::util::{parse_enum, parse_id, parse_time, parse_versioned, read_json};
+use crate::time::parse_time;
 use crate::{Ctx, submitted};
 
 pub(crate) fn scrap(ctx: &mut Ctx, cmd: ScrapCmd) -> Result<Report> {
