@@ -184,6 +184,10 @@ pub struct InitArgs {
     /// The operator's country (ISO 3166-1 alpha-2).
     #[arg(long, default_value = "CN")]
     pub operator_country: String,
+    /// How many hours before the log's own time an event may be dated
+    /// (written into the genesis; at most two years).
+    #[arg(long, default_value_t = 72)]
+    pub max_backdating_hours: i64,
 }
 
 /// `cupass actor ...`

@@ -24,16 +24,6 @@ pub mod parse;
 pub mod readings;
 pub mod time;
 
-#[doc(hidden)]
-pub mod util {
-    //! The old path of [`crate::time::parse_time`], re-exported and nothing else.
-    //!
-    //! Kept only because `tests/it/cli_modes.rs` still says `use cli::util::parse_time`;
-    //! new code uses [`crate::time`] and [`crate::parse`]. Delete this module once
-    //! that test imports `cli::time::parse_time`.
-    pub use crate::time::parse_time;
-}
-
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -82,6 +82,9 @@ pub struct Options {
     pub clock_skew_ms: i64,
     /// sled page cache, in bytes.
     pub cache_capacity: u64,
+    /// Written into the genesis by [`init`]: how far before the log's time
+    /// an event may be dated, in ms (72 h by default).
+    pub max_backdating_ms: i64,
 }
 
 impl Default for Options {
@@ -89,6 +92,7 @@ impl Default for Options {
         Options {
             clock_skew_ms: 10 * 60 * 1000,
             cache_capacity: 64 * 1024 * 1024,
+            max_backdating_ms: passport_schema::DEFAULT_MAX_BACKDATING_MS,
         }
     }
 }
@@ -125,6 +129,13 @@ pub fn init(
     options: &Options,
 ) -> Result<Initialised> {
     let data = DataDir(dir.to_path_buf());
+    if !(0..=passport_schema::MAX_BACKDATING_LIMIT_MS).contains(&options.max_backdating_ms) {
+        return Err(Error::Config(format!(
+            "a backdating window of {} ms is outside 0 to {} ms (two years)",
+            options.max_backdating_ms,
+            passport_schema::MAX_BACKDATING_LIMIT_MS
+        )));
+    }
     if data.holds_ledger() || data.log_key().exists() {
         return Err(Error::Config(format!(
             "{} already holds a ledger; refusing to overwrite it",
@@ -149,6 +160,8 @@ pub fn init(
                 country: operator_country.to_string(),
                 public_key: passport_schema::Bytes32(*operator.verifier().key().as_bytes()),
             },
+            log_key: passport_schema::Bytes32(*log_key.verifier().key().as_bytes()),
+            max_backdating_ms: options.max_backdating_ms,
         }),
     );
     let entry = sign_event(&operator, &genesis)?;

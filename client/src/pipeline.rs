@@ -8,7 +8,7 @@ use ledger::{
     InclusionProof, Log, NoteSigner, OpenCheck, Store,
     hash::{Hash, leaf_hash},
 };
-use passport_schema::{Context, Event, Overlay, apply};
+use passport_schema::{Context, Event, EventKind, LogTime, Overlay, apply};
 use serde::{Deserialize, Serialize};
 
 use crate::state::{StoreState, state_key};
@@ -58,8 +58,15 @@ pub enum Submission {
 /// A ledger of copper passports: the log plus the state its rules keep.
 pub struct PassportLedger<S> {
     log: Log<S>,
+    /// The log key, which also signs the log's clock entries.
+    log_key: NoteSigner,
     clock_skew_ms: i64,
 }
+
+/// How stale the log's clock may get before a batch is preceded by a
+/// log-time entry: an entry's log time is at most this much before the
+/// moment it was really integrated.
+pub const LOG_TIME_EVERY_MS: i64 = 60_000;
 
 /// Milliseconds since the Unix epoch, by this machine's clock.
 pub fn now_ms() -> i64 {
@@ -78,8 +85,13 @@ impl<S: Store> PassportLedger<S> {
         genesis: &[u8],
         clock_skew_ms: i64,
     ) -> Result<Self> {
+        let log_key_copy = log_key.clone();
         let log = Log::create(store, log_key)?;
-        let ledger = PassportLedger { log, clock_skew_ms };
+        let ledger = PassportLedger {
+            log,
+            log_key: log_key_copy,
+            clock_skew_ms,
+        };
         let checked = match ledger.check(genesis, now_ms())? {
             Submission::New(c) => *c,
             Submission::Duplicate(_) => {
@@ -101,11 +113,16 @@ impl<S: Store> PassportLedger<S> {
         check: OpenCheck,
         clock_skew_ms: i64,
     ) -> Result<Self> {
+        let log_key_copy = log_key.clone();
         let log = Log::open(store, log_key, check).map_err(|e| match e {
             ledger::Error::StoreMismatch(m) => Error::StoreMismatch(m),
             other => Error::from(other),
         })?;
-        Ok(PassportLedger { log, clock_skew_ms })
+        Ok(PassportLedger {
+            log,
+            log_key: log_key_copy,
+            clock_skew_ms,
+        })
     }
 
     /// The verifiable log underneath.
@@ -135,6 +152,11 @@ impl<S: Store> PassportLedger<S> {
             }
             ReplayError::State(s) => Error::from(s),
         })?;
+        if verified.event.kind() == EventKind::LogTime {
+            return Err(Error::BadRequest(
+                "log_time entries are written by the ledger's sequencer, not submitted".into(),
+            ));
+        }
         Ok(Submission::New(Box::new(Checked {
             bytes: bytes.to_vec(),
             event: verified.event,
@@ -147,11 +169,44 @@ impl<S: Store> PassportLedger<S> {
     /// then appends the survivors and their state changes in one durable
     /// commit. One result per entry, in order.
     pub fn commit_batch(&self, batch: Vec<Checked>) -> Result<Vec<Result<Receipt>>> {
+        self.commit_batch_at(batch, now_ms())
+    }
+
+    /// [`PassportLedger::commit_batch`] with the sequencer's clock reading
+    /// `now_ms`: when the log's clock is [`LOG_TIME_EVERY_MS`] or more
+    /// behind it, the batch is preceded by a log-time entry signed by the
+    /// log key, so every entry's integration time is in the log.
+    pub fn commit_batch_at(
+        &self,
+        batch: Vec<Checked>,
+        now_ms: i64,
+    ) -> Result<Vec<Result<Receipt>>> {
         let base = self.state();
         let mut overlay = Overlay::new(&base);
-        let first = self.log.size()?;
+        let mut first = self.log.size()?;
         let mut accepted: Vec<usize> = Vec::new();
         let mut aux = Vec::new();
+        let clock_entry = match passport_schema::state::clock(&base)? {
+            Some(head) if now_ms.saturating_sub(head.latest.ms) >= LOG_TIME_EVERY_MS => {
+                let event = Event::new(now_ms, LogTime {});
+                let bytes = crate::sign_event(&self.log_key, &event)?;
+                let ctx = Context {
+                    index: first,
+                    signer: ledger::keys::kid(self.log_key.verifier().key()),
+                };
+                let effects = apply(&overlay, &ctx, &event)?;
+                aux.extend(
+                    effects
+                        .writes
+                        .iter()
+                        .map(|(k, v)| (state_key(k), Some(v.clone()))),
+                );
+                overlay.commit(effects);
+                first += 1;
+                Some(bytes)
+            }
+            _ => None,
+        };
         let mut outcome: Vec<Option<Result<u64>>> = Vec::with_capacity(batch.len());
         let mut in_batch: HashMap<Hash, u64> = HashMap::new();
         for (pos, c) in batch.iter().enumerate() {
@@ -186,14 +241,24 @@ impl<S: Store> PassportLedger<S> {
             }
         }
         drop(overlay);
-        let entries: Vec<&[u8]> = accepted
-            .iter()
-            .filter_map(|&p| batch.get(p).map(|c| c.bytes.as_slice()))
+        let entries: Vec<&[u8]> = clock_entry
+            .as_deref()
+            .into_iter()
+            .chain(
+                accepted
+                    .iter()
+                    .filter_map(|&p| batch.get(p).map(|c| c.bytes.as_slice())),
+            )
             .collect();
         let commit = self.log.append_batch(&entries, aux)?;
-        let fresh_indices: Vec<u64> = commit.appended.iter().map(|a| a.index).collect();
+        // The clock entry, if any, comes first and answers no submitter.
+        let submitted = commit
+            .appended
+            .get(usize::from(clock_entry.is_some())..)
+            .unwrap_or_default();
+        let fresh_indices: Vec<u64> = submitted.iter().map(|a| a.index).collect();
         let proofs = self.log.receipt_proofs(&fresh_indices, &commit)?;
-        let mut fresh = commit.appended.iter().zip(proofs);
+        let mut fresh = submitted.iter().zip(proofs);
         outcome
             .into_iter()
             .map(|o| match o {
@@ -237,5 +302,100 @@ impl<S: Store> PassportLedger<S> {
                 .pop()
                 .unwrap_or_else(|| Err(Error::State("commit produced no result".into()))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ledger::MemoryStore;
+    use passport_schema::{Bytes32, EventBody, Genesis, MemoryState, RegisterActor};
+
+    use crate::verify::{Replayer, Signatures};
+
+    fn signer(name: &str, seed: u8) -> NoteSigner {
+        NoteSigner::new(name, ed25519_dalek::SigningKey::from_bytes(&[seed; 32])).unwrap()
+    }
+
+    fn public(s: &NoteSigner) -> Bytes32 {
+        Bytes32(*s.verifier().key().as_bytes())
+    }
+
+    fn actor(seed: u8) -> RegisterActor {
+        RegisterActor {
+            name: format!("Org {seed}"),
+            country: "CN".into(),
+            public_key: public(&signer("org", seed)),
+        }
+    }
+
+    /// A fresh in-memory ledger whose genesis is dated `t0`.
+    fn ledger(t0: i64) -> (PassportLedger<MemoryStore>, NoteSigner) {
+        let (log, op) = (signer("test.example/clock", 1), signer("op", 2));
+        let genesis = Event::new(
+            t0,
+            EventBody::Genesis(Genesis::new("test.example/clock", actor(2), public(&log))),
+        );
+        let bytes = crate::sign_event(&op, &genesis).unwrap();
+        let l = PassportLedger::create(MemoryStore::new(), log, &bytes, 600_000).unwrap();
+        (l, op)
+    }
+
+    fn checked(l: &PassportLedger<MemoryStore>, op: &NoteSigner, t: i64, seed: u8) -> Checked {
+        let bytes = crate::sign_event(op, &Event::new(t, actor(seed))).unwrap();
+        match l.check(&bytes, t).unwrap() {
+            Submission::New(c) => *c,
+            Submission::Duplicate(_) => panic!("duplicate"),
+        }
+    }
+
+    #[test]
+    fn a_stale_clock_puts_a_log_time_entry_before_the_batch() {
+        let t0 = now_ms();
+        let (l, op) = ledger(t0);
+        // Within a minute of the genesis: no clock entry.
+        let c = checked(&l, &op, t0, 10);
+        let r = l.commit_batch_at(vec![c], t0 + 1_000).unwrap();
+        assert_eq!(r[0].as_ref().unwrap().index, 1);
+        // Two minutes later: the clock entry takes index 2, the batch 3 and 4.
+        let batch = vec![checked(&l, &op, t0, 11), checked(&l, &op, t0, 12)];
+        let r = l.commit_batch_at(batch, t0 + 120_000).unwrap();
+        let got: Vec<u64> = r.iter().map(|x| x.as_ref().unwrap().index).collect();
+        assert_eq!(got, [3, 4]);
+        let (clock, _) = l.event(2).unwrap();
+        assert_eq!(clock.kind(), EventKind::LogTime);
+        assert_eq!(clock.occurred_ms, t0 + 120_000);
+        let head = passport_schema::state::clock(&l.state()).unwrap().unwrap();
+        assert_eq!((head.latest.ms, head.latest.index), (t0 + 120_000, 2));
+
+        // The whole log replays through the one verifier, clock entry included.
+        let mut replay = Replayer::new(MemoryState::new(), Signatures::Batched);
+        for i in 0..l.log().size().unwrap() {
+            replay.entry(i, &l.log().entry(i).unwrap()).unwrap();
+        }
+        replay.finish().unwrap();
+    }
+
+    #[test]
+    fn a_submitted_log_time_entry_is_refused() {
+        let t0 = now_ms();
+        let (l, _) = ledger(t0);
+        let log = signer("test.example/clock", 1);
+        let bytes = crate::sign_event(&log, &Event::new(t0 + 1, LogTime {})).unwrap();
+        let e = l.check(&bytes, t0 + 1).unwrap_err();
+        assert_eq!(e.code(), "bad_request", "{e}");
+    }
+
+    #[test]
+    fn an_entry_dated_before_the_window_fails_once_the_clock_moves_on() {
+        let t0 = now_ms();
+        let (l, op) = ledger(t0);
+        let four_days = 4 * 86_400_000;
+        // Checked against the genesis clock it passes; committed four days
+        // later, the log's clock moves first and the entry is backdated.
+        let c = checked(&l, &op, t0, 13);
+        let r = l.commit_batch_at(vec![c], t0 + four_days).unwrap();
+        let e = r[0].as_ref().unwrap_err();
+        assert_eq!(e.code(), "backdated", "{e}");
     }
 }

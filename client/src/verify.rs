@@ -298,6 +298,14 @@ fn signer_key(
 ) -> Result<VerifyingKey, KeyError> {
     let key = match &event.body {
         EventBody::Genesis(g) => g.operator.public_key.0,
+        // The log's clock is signed by the log key the genesis names.
+        EventBody::LogTime(_) => {
+            passport_schema::state::genesis(state)
+                .map_err(KeyError::State)?
+                .ok_or_else(|| KeyError::Fault(Fault::UnknownSigner(hex::encode(entry.kid()))))?
+                .log_key
+                .0
+        }
         _ => {
             passport_schema::state::actor(state, entry.kid())
                 .map_err(KeyError::State)?
@@ -475,14 +483,15 @@ mod tests {
         let mut out = vec![
             sign(
                 &op,
-                EventBody::Genesis(Genesis {
-                    origin: "test.example/verify".into(),
-                    operator: RegisterActor {
+                EventBody::Genesis(Genesis::new(
+                    "test.example/verify",
+                    RegisterActor {
                         name: "Operator".into(),
                         country: "CN".into(),
                         public_key: public(&op),
                     },
-                }),
+                    public(&op),
+                )),
             ),
             sign(
                 &op,

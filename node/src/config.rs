@@ -53,6 +53,7 @@ impl Config {
         client::Options {
             clock_skew_ms: self.clock_skew_ms,
             cache_capacity: self.cache_capacity,
+            ..client::Options::default()
         }
     }
 

@@ -48,6 +48,10 @@ struct InitArgs {
     /// The operator's country (ISO 3166-1 alpha-2).
     #[arg(long, default_value = "CN")]
     operator_country: String,
+    /// How many hours before the log's own time an event may be dated
+    /// (written into the genesis; at most two years).
+    #[arg(long, default_value_t = 72)]
+    max_backdating_hours: i64,
 }
 
 #[derive(Args, Debug)]
@@ -151,7 +155,10 @@ async fn run(cli: Cli) -> node::Result<()> {
                 &a.origin,
                 &a.operator_name,
                 &a.operator_country,
-                &Config::default().ledger_options(),
+                &client::Options {
+                    max_backdating_ms: a.max_backdating_hours.saturating_mul(3_600_000),
+                    ..Config::default().ledger_options()
+                },
             )?;
             println!("created ledger in {}", a.dir.display());
             println!(

@@ -87,14 +87,15 @@ fn world() -> World {
     };
     log.submit(
         &op,
-        Genesis {
-            origin: "bench".into(),
-            operator: RegisterActor {
+        Genesis::new(
+            "bench",
+            RegisterActor {
                 name: "Op".into(),
                 country: "CN".into(),
                 public_key: Bytes32(op.sk.verifying_key().to_bytes()),
             },
-        },
+            Bytes32(op.sk.verifying_key().to_bytes()),
+        ),
     );
     let r = key(2);
     let m = key(3);

@@ -175,6 +175,39 @@ pub enum RuleViolation {
         /// kid of the registered operator key.
         operator: Bytes32,
     },
+    // ---- the log's time ----
+    /// A log-time entry not signed by the log key the genesis names.
+    #[error("log_time entries are signed by the log key {log_key}, not by {signer}")]
+    NotTheLogKey {
+        /// The signer.
+        signer: Bytes32,
+        /// kid of the genesis log key.
+        log_key: Bytes32,
+    },
+    /// The log's clock may not go back.
+    #[error(
+        "log time {ms} ms is before the log's latest time {latest_ms} ms (entry {latest_index})"
+    )]
+    ClockBackwards {
+        /// The new reading.
+        ms: i64,
+        /// The latest reading.
+        latest_ms: i64,
+        /// The entry that set it.
+        latest_index: u64,
+    },
+    /// An event dated further before the log's time than the genesis allows.
+    #[error(
+        "event dated {occurred_ms} ms, more than the log's backdating window of {max_backdating_ms} ms before the log's time {log_ms} ms"
+    )]
+    Backdated {
+        /// The event's declared time.
+        occurred_ms: i64,
+        /// The log's time at integration.
+        log_ms: i64,
+        /// The window.
+        max_backdating_ms: i64,
+    },
     /// The signing key is not registered.
     #[error("signer {kid} is not a registered actor")]
     UnknownSigner {
@@ -667,6 +700,9 @@ impl RuleViolation {
             RuleViolation::GenesisRequired { .. } => "genesis_required",
             RuleViolation::GenesisSignerMismatch { .. } => "genesis_signer_mismatch",
             RuleViolation::UnknownSigner { .. } => "unknown_signer",
+            RuleViolation::NotTheLogKey { .. } => "not_the_log_key",
+            RuleViolation::ClockBackwards { .. } => "clock_backwards",
+            RuleViolation::Backdated { .. } => "backdated",
             RuleViolation::SignerRevoked { .. } => "signer_revoked",
             RuleViolation::RoleNotPermitted { .. } => "role_not_permitted",
             RuleViolation::InvalidField { .. } => "invalid_field",

@@ -23,7 +23,9 @@ use crate::state::{self, StateStore};
 /// and contracts those entries reference; for a certificate its issuance,
 /// revocation, scheme and the scheme's accepted rule sets; and the
 /// registration, role grants and revocation of every actor involved,
-/// closed over the operators who signed those.
+/// closed over the operators who signed those; and, for each of these
+/// entries, the log-time entry that gave the log's time when it was
+/// integrated.
 pub fn provenance(state: &impl StateStore, id: &Uuid) -> Result<BTreeSet<u64>, Error> {
     let mut set = BTreeSet::from([0u64]);
     let mut kids: BTreeSet<Bytes32> = BTreeSet::new();
@@ -117,5 +119,11 @@ pub fn provenance(state: &impl StateStore, id: &Uuid) -> Result<BTreeSet<u64>, E
             todo.push(r.by);
         }
     }
+    // The log's time for each of them: the clock reading that governs it.
+    let clocks = set
+        .iter()
+        .map(|&i| state::governing_clock(state, i).map(|c| c.map(|c| c.index)))
+        .collect::<Result<Vec<_>, _>>()?;
+    set.extend(clocks.into_iter().flatten());
     Ok(set)
 }

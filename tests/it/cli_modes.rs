@@ -8,7 +8,26 @@ use serde_json::{Value, json};
 
 use crate::cli_support::*;
 
-pub const AT: &str = "2025-06-01T00:00Z";
+const DAY_MS: i64 = 86_400_000;
+
+/// The time every scripted event is dated: two days before the run, well
+/// inside the log's 72-hour backdating window, the same in both modes.
+pub fn at_ms() -> i64 {
+    static AT: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *AT.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        // Whole minutes, so every mode prints the same times.
+        (now - 2 * DAY_MS) / 60_000 * 60_000
+    })
+}
+
+/// A time `days` after [`at_ms`], as the CLI takes it (Unix ms).
+pub fn day(days: i64) -> String {
+    (at_ms() + days * DAY_MS).to_string()
+}
 pub const L1: &str = "01970000-0000-7000-8000-000000000001";
 pub const L2: &str = "01970000-0000-7000-8000-000000000002";
 pub const P1: &str = "01970000-0000-7000-8000-0000000000a1";
@@ -90,10 +109,11 @@ impl World {
     }
 }
 
-/// Runs `cupass MODE... --at AT --json ARGS`.
+/// Runs `cupass MODE... --at AT --json ARGS` ([`at_ms`]).
 pub fn run(mode: &[String], args: &[&str]) -> Out {
     let mut all: Vec<&str> = mode.iter().map(String::as_str).collect();
-    all.extend(["--at", AT, "--json"]);
+    let at = day(0);
+    all.extend(["--at", at.as_str(), "--json"]);
     all.extend_from_slice(args);
     cupass(&all)
 }
@@ -218,7 +238,7 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
         "--serial",
         "XRF-1",
         "--calibrated",
-        "2025-05-01",
+        &day(-31),
         "--visual",
         "oil=500",
     ]);
@@ -257,7 +277,7 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
         "--serial",
         "LIBS-2",
         "--calibrated",
-        "2025-05-01",
+        &day(-31),
         "--expect",
         "ISRI:Birch/Cliff",
     ]);
@@ -319,9 +339,9 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
         "--min-cu-ppm",
         "999500",
         "--start",
-        "2025-01-01",
+        &day(-151),
         "--end",
-        "2026-01-01",
+        &day(214),
         "--take-back-share-ppm",
         "0",
         "--grade",
@@ -404,7 +424,7 @@ pub fn errors(mode: &[String], w: &World) -> Vec<(i32, String)> {
             "--serial",
             "s",
             "--calibrated",
-            "2025-05-01",
+            &day(-31),
         ],
         // a grade the rules would reject (stale calibration): refused before signing
         vec![
@@ -423,7 +443,7 @@ pub fn errors(mode: &[String], w: &World) -> Vec<(i32, String)> {
             "--serial",
             "s",
             "--calibrated",
-            "2023-01-01",
+            &day(-880),
             "--visual",
             "oil=500",
         ],
@@ -644,7 +664,7 @@ fn keys_are_private_and_shown() {
 
 #[test]
 fn parse_time_rejects_impossible_dates() {
-    use cli::util::parse_time;
+    use cli::time::parse_time;
     assert_eq!(parse_time("1970-01-02").unwrap(), 86_400_000);
     assert_eq!(
         parse_time("2024-02-29T00:00Z").unwrap(),

@@ -207,14 +207,15 @@ async fn hostile_requests_table() {
             "second genesis",
             n.sign(
                 &op,
-                Genesis {
-                    origin: "again".into(),
-                    operator: RegisterActor {
+                Genesis::new(
+                    "again",
+                    RegisterActor {
                         name: "Op".into(),
                         country: "CN".into(),
                         public_key: op.public(),
                     },
-                },
+                    op.public(),
+                ),
             ),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),

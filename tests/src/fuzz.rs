@@ -84,14 +84,15 @@ fn genesis_state() -> &'static MemoryState {
         let op = operator().verifying_key().to_bytes();
         let genesis = Event::new(
             1_700_000_000_000,
-            EventBody::Genesis(Genesis {
-                origin: "fuzz.cupass.example/log".into(),
-                operator: RegisterActor {
+            EventBody::Genesis(Genesis::new(
+                "fuzz.cupass.example/log",
+                RegisterActor {
                     name: "Fuzz Operator".into(),
                     country: "CN".into(),
                     public_key: Bytes32(op),
                 },
-            }),
+                Bytes32(op),
+            )),
         );
         let ctx = Context {
             index: 0,

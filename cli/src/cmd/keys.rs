@@ -92,7 +92,10 @@ pub(crate) fn init(ctx: &mut Ctx, a: InitArgs) -> Result<Report> {
         &a.origin,
         &a.operator_name,
         &a.operator_country,
-        &client::Options::default(),
+        &client::Options {
+            max_backdating_ms: a.max_backdating_hours.saturating_mul(3_600_000),
+            ..client::Options::default()
+        },
     )
     .map_err(|e| match e {
         client::Error::Config(m) => CliError::usage(m),

@@ -34,6 +34,7 @@ use crate::backend::{Backend, Local};
 use crate::cmd::certs::bundle_json;
 use crate::error::{CliError, Result};
 use crate::output::Report;
+use recorder::DAY;
 
 /// The fewest passports `--passports` accepts.
 const MIN_PASSPORTS: u32 = 20;
@@ -166,13 +167,14 @@ pub fn demo(ctx: &mut Ctx, a: DemoArgs) -> Result<Report> {
     prepare_out(&paths.out)?;
     std::fs::create_dir_all(&paths.keys)?;
     std::fs::create_dir_all(&paths.readings)?;
-    let init = client::init(
-        &paths.ledger,
-        ORIGIN,
-        scenario::OPERATOR,
-        "CN",
-        &client::Options::default(),
-    )?;
+    // The scenario replays its history in a second, dated as it happened,
+    // so its log's genesis allows backdating over that whole history (a
+    // production log keeps the 72-hour default).
+    let options = client::Options {
+        max_backdating_ms: scenario::HISTORY_DAYS_BACKDATED * DAY,
+        ..client::Options::default()
+    };
+    let init = client::init(&paths.ledger, ORIGIN, scenario::OPERATOR, "CN", &options)?;
     let local = Local::open(&paths.ledger)?;
     let outcome = scenario::run(&local, &paths, a.passports, &ctx.style)?;
     let recorded = started.elapsed();

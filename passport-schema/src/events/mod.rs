@@ -13,7 +13,10 @@ mod scrap;
 
 use serde::{Deserialize, Serialize};
 
-pub use actors::{Genesis, GrantRole, RegisterActor, RevokeKey};
+pub use actors::{
+    DEFAULT_MAX_BACKDATING_MS, Genesis, GrantRole, LogTime, MAX_BACKDATING_LIMIT_MS, RegisterActor,
+    RevokeKey,
+};
 pub use builders::{
     ContractBuilder, GradingBuilder, PassportBuilder, RuleSetBuilder, SchemeBuilder,
     TransformationBuilder,
@@ -111,6 +114,8 @@ macro_rules! event_kinds {
 event_kinds! {
     /// Genesis (index 0 only).
     Genesis(Genesis) => "genesis",
+    /// The log's clock (signed by the log key, written by the sequencer).
+    LogTime(LogTime) => "log_time",
     /// Actor registration.
     RegisterActor(RegisterActor) => "register_actor",
     /// Role grant.

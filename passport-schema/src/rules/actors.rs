@@ -4,28 +4,35 @@ use std::collections::BTreeSet;
 
 use ed25519_dalek::VerifyingKey;
 
-use super::validate::{country, text};
+use super::validate::{country, invalid, text};
 use super::{Context, Cx, Tx};
 use crate::bytes::{Bytes32, kid_of};
 use crate::error::{ApplyError, RuleViolation};
-use crate::events::{Genesis, GrantRole, RegisterActor, RevokeKey};
+use crate::events::{Genesis, GrantRole, MAX_BACKDATING_LIMIT_MS, RegisterActor, RevokeKey};
 use crate::roles::Role;
-use crate::state::records::{ActorRecord, GenesisRecord, RevocationRecord, RoleGrantRecord};
+use crate::state::records::{
+    ActorRecord, ClockRecord, GenesisRecord, RevocationRecord, RoleGrantRecord,
+};
 use crate::state::{self, StateStore, keys};
 
-/// Checks an actor's fields; returns its kid.
-fn check_actor(a: &RegisterActor) -> Result<Bytes32, RuleViolation> {
-    text("name", &a.name)?;
-    country("country", &a.country)?;
-    let vk =
-        VerifyingKey::from_bytes(&a.public_key.0).map_err(|_| RuleViolation::InvalidPublicKey {
-            reason: "not a valid Ed25519 point",
-        })?;
+/// An Ed25519 public key must be a valid point and not weak.
+fn check_key(key: &Bytes32) -> Result<(), RuleViolation> {
+    let vk = VerifyingKey::from_bytes(&key.0).map_err(|_| RuleViolation::InvalidPublicKey {
+        reason: "not a valid Ed25519 point",
+    })?;
     if vk.is_weak() {
         return Err(RuleViolation::InvalidPublicKey {
             reason: "weak (small-order) key",
         });
     }
+    Ok(())
+}
+
+/// Checks an actor's fields; returns its kid.
+fn check_actor(a: &RegisterActor) -> Result<Bytes32, RuleViolation> {
+    text("name", &a.name)?;
+    country("country", &a.country)?;
+    check_key(&a.public_key)?;
     Ok(Bytes32(kid_of(&a.public_key.0)))
 }
 
@@ -46,6 +53,7 @@ fn new_actor(a: &RegisterActor, kid: Bytes32, index: u64, by: Bytes32) -> ActorR
 pub(super) fn genesis<S: StateStore>(
     tx: &mut Tx<'_, S>,
     ctx: &Context,
+    occurred_ms: i64,
     g: &Genesis,
 ) -> Result<(), ApplyError> {
     if ctx.index != 0 || state::genesis(tx)?.is_some() {
@@ -67,11 +75,32 @@ pub(super) fn genesis<S: StateStore>(
         role: Role::Operator,
         by: kid,
     });
+    check_key(&g.log_key)?;
+    if !(0..=MAX_BACKDATING_LIMIT_MS).contains(&g.max_backdating_ms) {
+        return Err(invalid(
+            "max_backdating_ms",
+            format!(
+                "{} is not between 0 and {MAX_BACKDATING_LIMIT_MS}",
+                g.max_backdating_ms
+            ),
+        )
+        .into());
+    }
     tx.put(
         keys::GENESIS.to_vec(),
         &GenesisRecord {
             origin: g.origin.clone(),
             operator: kid,
+            index: 0,
+            log_key: g.log_key,
+            max_backdating_ms: g.max_backdating_ms,
+        },
+    )?;
+    super::put_clock(
+        tx,
+        0,
+        ClockRecord {
+            ms: occurred_ms,
             index: 0,
         },
     )?;

@@ -14,11 +14,21 @@
 //! | `cert/` + uuid | [`CertificateRecord`](super::records::CertificateRecord) |
 //! | `contract/` + uuid | [`ContractRecord`](super::records::ContractRecord) |
 //! | `id/` + uuid | [`IdClaim`](super::records::IdClaim): global id uniqueness |
+//! | `clock` | [`ClockHead`](super::records::ClockHead): the log's latest time |
+//! | `clock/` + number (u64 BE) | [`ClockRecord`](super::records::ClockRecord): every reading |
 
 use uuid::Uuid;
 
 /// The genesis record key.
 pub const GENESIS: &[u8] = b"genesis";
+
+/// The clock head key.
+pub const CLOCK: &[u8] = b"clock";
+
+/// `clock/` + reading number.
+pub fn clock_reading(n: u64) -> Vec<u8> {
+    with(b"clock/", &[&n.to_be_bytes()])
+}
 
 fn with(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let len = prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();

@@ -76,14 +76,59 @@ pub(crate) fn encode_record<T: Serialize>(value: &T) -> Result<Vec<u8>, StateErr
 }
 
 use records::{
-    ActorRecord, CertificateRecord, ContractRecord, GenesisRecord, IdClaim, LatestVersion,
-    MaterialRecord, RuleSetRecord, SchemeRecord,
+    ActorRecord, CertificateRecord, ClockHead, ClockRecord, ContractRecord, GenesisRecord, IdClaim,
+    LatestVersion, MaterialRecord, RuleSetRecord, SchemeRecord,
 };
 use uuid::Uuid;
 
 /// The genesis record.
 pub fn genesis(state: &impl StateStore) -> Result<Option<GenesisRecord>, StateError> {
     get_record(state, keys::GENESIS)
+}
+
+/// The log's latest clock reading (set by the genesis, then by log-time entries).
+pub fn clock(state: &impl StateStore) -> Result<Option<ClockHead>, StateError> {
+    get_record(state, keys::CLOCK)
+}
+
+/// The clock reading that governs the entry at `index`: the latest one
+/// set at or before it. Binary search over the readings, O(log n) reads.
+pub fn governing_clock(
+    state: &impl StateStore,
+    index: u64,
+) -> Result<Option<ClockRecord>, StateError> {
+    let Some(head) = clock(state)? else {
+        return Ok(None);
+    };
+    if head.latest.index <= index {
+        return Ok(Some(head.latest));
+    }
+    // Invariant: reading `lo` is at or before `index`, reading `hi` after it.
+    let (mut lo, mut hi) = (0u64, head.count.saturating_sub(1));
+    let Some(first) = get_record::<ClockRecord>(state, &keys::clock_reading(0))? else {
+        return Ok(None);
+    };
+    if first.index > index {
+        return Ok(None);
+    }
+    let mut found = first;
+    while hi > lo + 1 {
+        let mid = lo + (hi - lo) / 2;
+        match get_record::<ClockRecord>(state, &keys::clock_reading(mid))? {
+            Some(r) if r.index <= index => {
+                lo = mid;
+                found = r;
+            }
+            Some(_) => hi = mid,
+            None => {
+                return Err(StateError::Corrupt {
+                    key: hex::encode(keys::clock_reading(mid)),
+                    reason: "a clock reading is missing".into(),
+                });
+            }
+        }
+    }
+    Ok(Some(found))
 }
 
 /// An actor by key id.

@@ -24,6 +24,30 @@ pub struct GenesisRecord {
     pub operator: Bytes32,
     /// Always 0.
     pub index: u64,
+    /// The log key, which alone signs log-time entries.
+    pub log_key: Bytes32,
+    /// The backdating window, ms.
+    pub max_backdating_ms: i64,
+}
+
+/// One reading of the log's clock: the genesis (number 0) or a log-time entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockRecord {
+    /// The log's time, Unix ms.
+    pub ms: i64,
+    /// The entry that set it.
+    pub index: u64,
+}
+
+/// The latest clock reading and how many there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockHead {
+    /// Readings so far (the latest is number `count - 1`).
+    pub count: u64,
+    /// The latest reading.
+    pub latest: ClockRecord,
 }
 
 /// One role grant.

@@ -51,14 +51,15 @@ impl Ledger {
         let mut l = Self::empty();
         l.submit(
             op,
-            Genesis {
-                origin: "tongling.example/cupass".into(),
-                operator: RegisterActor {
+            Genesis::new(
+                "tongling.example/cupass",
+                RegisterActor {
                     name: "Operator".into(),
                     country: "CN".into(),
                     public_key: op.public(),
                 },
-            },
+                op.public(),
+            ),
         )
         .unwrap();
         l

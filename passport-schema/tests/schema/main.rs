@@ -12,6 +12,7 @@ mod common;
 mod encoding;
 mod grading;
 mod lifecycle;
+mod log_time;
 mod props;
 mod rejections;
 mod views;

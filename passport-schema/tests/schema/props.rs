@@ -165,11 +165,7 @@ impl Rng {
     }
     fn body(&mut self) -> EventBody {
         match self.below(18) {
-            0 => Genesis {
-                origin: self.text(),
-                operator: self.actor(),
-            }
-            .into(),
+            0 => Genesis::new(&self.text(), self.actor(), self.b32()).into(),
             1 => self.actor().into(),
             2 => GrantRole {
                 actor: self.b32(),

@@ -378,10 +378,7 @@ reject!(
     genesis_twice,
     |w| w.check(
         &w.op,
-        Genesis {
-            origin: "x".into(),
-            operator: reg("Op", w.op.public())
-        }
+        Genesis::new("x", reg("Op", w.op.public()), w.op.public())
     ),
     RuleViolation::GenesisNotFirst { .. }
 );
@@ -394,10 +391,7 @@ reject!(
     genesis_signer_mismatch,
     |w| Ledger::empty().check(
         &w.r,
-        Genesis {
-            origin: "x".into(),
-            operator: reg("Op", w.op.public())
-        }
+        Genesis::new("x", reg("Op", w.op.public()), w.op.public())
     ),
     RuleViolation::GenesisSignerMismatch { .. }
 );

@@ -37,6 +37,14 @@ const T: u64 = 1_000_000;
 /// The ledger operator's registered name.
 pub(super) const OPERATOR: &str = "Tongling Ledger Operator";
 
+/// How many days of history the scenario records, the first event that
+/// long before now.
+const HISTORY_DAYS: i64 = 200;
+
+/// The backdating window the demo log's genesis states: the whole history
+/// plus the days the recorder's clock runs on through it.
+pub(super) const HISTORY_DAYS_BACKDATED: i64 = 2 * HISTORY_DAYS;
+
 /// What the scenario recorded, for the report.
 pub(super) struct Outcome {
     /// Entries appended, by event kind (the genesis entry included).
@@ -135,7 +143,7 @@ fn cu(ppm: u32) -> Composition {
 pub(super) fn run(local: &Local, paths: &Paths, passports: u32, style: &Style) -> Result<Outcome> {
     let operator = Actor::operator(&paths.ledger, OPERATOR)?;
     let now = client::now_ms();
-    let mut d = Recorder::new(local.ledger(), now - 200 * DAY);
+    let mut d = Recorder::new(local.ledger(), now - HISTORY_DAYS * DAY);
     let cast = register_cast(&mut d, paths, operator)?;
     let (rule_set, scheme) = publish_rules(&mut d, &cast, paths)?;
     let cathode = primary_cathode(&mut d, &cast)?;
