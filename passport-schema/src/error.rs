@@ -287,6 +287,41 @@ pub enum RuleViolation {
     CannotRevokeSelf,
 
     // ---- material ----
+    /// A transformation's outputs declare more copper than its inputs hold.
+    #[error(
+        "copper not conserved: outputs declare {out_cu_g} g of copper, inputs hold {in_cu_g} g (tolerance {tolerance_g} g)"
+    )]
+    CopperNotConserved {
+        /// Copper the outputs declare, grams (mass × Cu ppm).
+        out_cu_g: u64,
+        /// Copper the inputs hold, grams.
+        in_cu_g: u64,
+        /// The transformation's tolerance.
+        tolerance_g: u64,
+    },
+    /// Only refining raises purity: an output of another process declares
+    /// more copper per gram than its inputs hold on average.
+    #[error(
+        "{process:?} cannot raise purity: output {output} declares {out_cu_ppm} ppm Cu, the inputs average {in_cu_ppm} ppm"
+    )]
+    PurityRaised {
+        /// The process.
+        process: crate::events::Process,
+        /// The output.
+        output: Uuid,
+        /// The output's declared Cu.
+        out_cu_ppm: u32,
+        /// The inputs' mass-weighted Cu.
+        in_cu_ppm: u32,
+    },
+    /// An assay must be independent of the material's owner and producer.
+    #[error("assay of {material} signed by its owner or producer {signer}")]
+    AssayNotIndependent {
+        /// The material.
+        material: Uuid,
+        /// The signer.
+        signer: Bytes32,
+    },
     /// The id is already used by another record.
     #[error("id {id} is already used (entry {index})")]
     DuplicateId {
@@ -700,6 +735,9 @@ impl RuleViolation {
             RuleViolation::GenesisRequired { .. } => "genesis_required",
             RuleViolation::GenesisSignerMismatch { .. } => "genesis_signer_mismatch",
             RuleViolation::UnknownSigner { .. } => "unknown_signer",
+            RuleViolation::CopperNotConserved { .. } => "copper_not_conserved",
+            RuleViolation::PurityRaised { .. } => "purity_raised",
+            RuleViolation::AssayNotIndependent { .. } => "assay_not_independent",
             RuleViolation::NotTheLogKey { .. } => "not_the_log_key",
             RuleViolation::ClockBackwards { .. } => "clock_backwards",
             RuleViolation::Backdated { .. } => "backdated",

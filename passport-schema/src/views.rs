@@ -56,6 +56,9 @@ pub struct LotView {
     pub origin_ppm: BTreeMap<String, u32>,
     /// Latest composition.
     pub composition: Option<Composition>,
+    /// The most copper it can hold, ppm, from what went into it (`None`:
+    /// no bound below 100 %).
+    pub cu_max_ppm: Option<u32>,
     /// How it was created.
     pub creation: Creation,
     /// Creating entry.
@@ -90,6 +93,7 @@ pub fn lot_view(state: &impl StateStore, id: &Uuid) -> Result<LotView, Error> {
         recycled: RecycledShare::of(&n),
         origin_ppm: n.origin_ppm.clone(),
         composition: n.composition.clone(),
+        cu_max_ppm: n.cu_max_ppm,
         creation: n.creation.clone(),
         created_index: n.created_index,
         inputs: n.parents.clone(),

@@ -94,9 +94,9 @@ impl World {
             ],
             "outputs": [
                 {"id": F1, "kind": "refined", "mass_g": 8_000_000, "composition": {"elements_ppm": {"Cu": 999970}}},
-                {"id": F2, "kind": "refined", "mass_g": 8_500_000, "composition": {"elements_ppm": {"Cu": 999970}}}
+                {"id": F2, "kind": "refined", "mass_g": 8_000_000, "composition": {"elements_ppm": {"Cu": 999970}}}
             ],
-            "losses_g": 200_000, "tolerance_g": 0
+            "losses_g": 700_000, "tolerance_g": 0
         });
         std::fs::write(d.join("refine.json"), refine.to_string()).unwrap();
         std::fs::write(d.join("berry.csv"), BERRY_CSV).unwrap();
@@ -529,7 +529,7 @@ fn dir_and_node_modes_give_identical_results() {
     assert_eq!(cert["all_criteria_hold"], true);
     let audit = &reads_a[5].1;
     assert_eq!(audit["all_terms_hold"], true);
-    assert_eq!(audit["delivered_g"], 8_500_000);
+    assert_eq!(audit["delivered_g"], 8_000_000);
     let p1 = &reads_a[0].1;
     assert_eq!(p1["status"], "consumed");
     assert_eq!(p1["service_history"].as_array().unwrap().len(), 2);

@@ -151,10 +151,10 @@ async fn lifecycle(n: &TestNode) -> Story {
         .output_with(
             Uuid::now_v7(),
             MaterialKind::Refined,
-            30 * T,
+            29_500_000,
             Some(cu(999_970)),
         )
-        .losses_g(200_000)
+        .losses_g(700_000)
         .build();
     let refined = refine.outputs[0].id;
     n.ok(&r, refine).await;
@@ -179,7 +179,7 @@ async fn lifecycle(n: &TestNode) -> Story {
             scheme: sref,
             subject: refined,
             claimed_recycled_share_ppm: share,
-            claimed_mass_g: 30 * T,
+            claimed_mass_g: 29_500_000,
         },
     )
     .await;

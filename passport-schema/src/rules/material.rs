@@ -7,8 +7,8 @@ use super::{Cx, Tx, active_contract_of_producer, claim_id, owned_material, put_m
 use crate::blend::{Shares, blend};
 use crate::error::{ApplyError, MassImbalance, RuleViolation};
 use crate::events::{
-    Alloy, EndOfLife, MaterialKind, PassportIssue, PrimaryLot, Process, ServiceEvent, Transfer,
-    Transformation,
+    Alloy, EndOfLife, MaterialKind, OutputSpec, PassportIssue, PrimaryLot, Process, ServiceEvent,
+    Transfer, Transformation,
 };
 use crate::roles::Role;
 use crate::state::records::{Change, Creation, DeliveryRecord, IdKind, MaterialRecord};
@@ -45,6 +45,7 @@ pub(super) fn primary_lot<S: StateStore>(
         recycled_post_ppm: 0,
         origin_ppm: BTreeMap::from([(e.origin_country.clone(), MILLION)]),
         composition: e.composition.clone(),
+        cu_max_ppm: e.composition.as_ref().and_then(|c| c.ppm("Cu")),
         creation: Creation::Primary {
             supplier: e.supplier.clone(),
             origin_country: e.origin_country.clone(),
@@ -162,6 +163,8 @@ pub(super) fn transform<S: StateStore>(
         .into());
     }
 
+    let derived_cu = copper_conserved(e, &inputs, in_sum)?;
+
     let input_shares: Vec<(u64, Shares)> = inputs.iter().map(|(n, g)| (*g, shares_of(n))).collect();
     let shares = blend(input_shares.iter().map(|(g, s)| (*g, s)));
 
@@ -183,6 +186,11 @@ pub(super) fn transform<S: StateStore>(
             recycled_post_ppm: shares.post_ppm,
             origin_ppm: shares.origin_ppm.clone(),
             composition: o.composition.clone(),
+            cu_max_ppm: o
+                .composition
+                .as_ref()
+                .and_then(|c| c.ppm("Cu"))
+                .or(derived_cu),
             creation: Creation::Transformation {
                 process: e.process,
                 losses_g: e.losses_g,
@@ -198,6 +206,81 @@ pub(super) fn transform<S: StateStore>(
         put_material(tx, &rec)?;
     }
     Ok(())
+}
+
+/// Copper is never created: the copper the outputs declare (mass × Cu ppm)
+/// is at most what the inputs hold, within the tolerance; and only
+/// refining may raise purity above the inputs' mass-weighted average.
+/// Outputs that declare no composition claim nothing and are not counted.
+/// An input whose Cu is unknown counts at its bound, or as pure copper:
+/// the check can only be generous there, never invent a shortfall.
+///
+/// Returns the Cu bound an undeclared output of a process other than
+/// refining inherits: its inputs' mass-weighted Cu, rounded up, so copper
+/// stays accounted for through melts and casts, and a later refining is
+/// checked against it.
+fn copper_conserved(
+    e: &Transformation,
+    inputs: &[(MaterialRecord, u64)],
+    in_sum: u128,
+) -> Result<Option<u32>, RuleViolation> {
+    let in_cu: u128 = inputs
+        .iter()
+        .map(|(n, g)| u128::from(*g) * u128::from(cu_at_most(n)))
+        .sum();
+    // The inputs' average, rounded up: an output may match it exactly.
+    let avg = if in_sum == 0 {
+        u128::from(MILLION)
+    } else {
+        in_cu.div_ceil(in_sum)
+    };
+    let derived = match e.process {
+        Process::Refine => None,
+        _ => u32::try_from(avg).ok(),
+    };
+    let declared: Vec<(&OutputSpec, u32)> = e
+        .outputs
+        .iter()
+        .filter_map(|o| {
+            let cu = o.composition.as_ref().and_then(|c| c.ppm("Cu"))?;
+            Some((o, cu))
+        })
+        .collect();
+    let out_cu: u128 = declared
+        .iter()
+        .map(|(o, cu)| u128::from(o.mass_g) * u128::from(*cu))
+        .sum();
+    let million = u128::from(MILLION);
+    if out_cu > in_cu + u128::from(e.tolerance_g) * million {
+        return Err(RuleViolation::CopperNotConserved {
+            out_cu_g: u64::try_from(out_cu / million).unwrap_or(u64::MAX),
+            in_cu_g: u64::try_from(in_cu / million).unwrap_or(u64::MAX),
+            tolerance_g: e.tolerance_g,
+        });
+    }
+    if e.process != Process::Refine {
+        for (o, cu) in &declared {
+            if u128::from(*cu) > avg {
+                return Err(RuleViolation::PurityRaised {
+                    process: e.process,
+                    output: o.id,
+                    out_cu_ppm: *cu,
+                    in_cu_ppm: u32::try_from(avg).unwrap_or(u32::MAX),
+                });
+            }
+        }
+    }
+    Ok(derived)
+}
+
+/// The most Cu a material can hold, ppm: its composition's Cu, else its
+/// bound, else 100 %.
+pub(crate) fn cu_at_most(n: &MaterialRecord) -> u32 {
+    n.composition
+        .as_ref()
+        .and_then(|c| c.ppm("Cu"))
+        .or(n.cu_max_ppm)
+        .unwrap_or(MILLION)
 }
 
 fn live_product(n: &MaterialRecord) -> Result<(), RuleViolation> {

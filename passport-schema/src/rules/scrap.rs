@@ -127,6 +127,7 @@ pub(super) fn receive<S: StateStore>(
         recycled_post_ppm: post,
         origin_ppm: BTreeMap::new(),
         composition: None,
+        cu_max_ppm: None,
         creation: Creation::ScrapReceipt {
             gross_g: e.gross_g,
             tare_g: e.tare_g,

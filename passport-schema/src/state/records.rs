@@ -235,6 +235,10 @@ pub struct MaterialRecord {
     pub origin_ppm: BTreeMap<String, u32>,
     /// Latest composition.
     pub composition: Option<Composition>,
+    /// The most copper it can hold, ppm, from what went into it (`None`:
+    /// no bound below 100 %). Copper conservation checks use its
+    /// composition's Cu where known, else this bound, else 100 %.
+    pub cu_max_ppm: Option<u32>,
     /// Creation details.
     pub creation: Creation,
     /// Creating entry.

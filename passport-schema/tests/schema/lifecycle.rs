@@ -173,10 +173,11 @@ pub fn story() -> Story {
         .output_with(
             Uuid::now_v7(),
             MaterialKind::Refined,
-            14_900_000,
+            14_200_000,
             Some(cu(999_960)),
         )
-        .losses_g(300_000)
+        // Slag and anode scrap: refined copper cannot exceed the copper in.
+        .losses_g(1_000_000)
         .build();
     let (refined_a, refined_b) = (refine.outputs[0].id, refine.outputs[1].id);
     l.submit(&r, refine).unwrap();
@@ -290,12 +291,12 @@ pub fn story() -> Story {
     .unwrap();
 
     let audit = contract_audit(&l.state, &kid_).unwrap();
-    assert_eq!(audit.delivered_g, 34_900_000);
+    assert_eq!(audit.delivered_g, 34_200_000);
     assert_eq!(audit.taken_back_g, 4 * T + 1_500_000 + 500_000);
     assert_eq!(audit.eligible_taken_back_g, 5_500_000);
     assert_eq!(
         audit.take_back_ratio_ppm,
-        Some(5_500_000u64 * 1_000_000 / 34_900_000)
+        Some(5_500_000u64 * 1_000_000 / 34_200_000)
     );
     // 4 t x +30,000 + 1.5 t x -15,000 = 120,000 - 22,500
     assert_eq!(audit.settlement_value_minor, 97_500);

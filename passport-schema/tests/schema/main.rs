@@ -9,6 +9,7 @@
 )]
 
 mod common;
+mod copper;
 mod encoding;
 mod grading;
 mod lifecycle;

@@ -43,13 +43,18 @@ pub struct W {
     pub k_open: Uuid,
 }
 
+/// Refines `inputs` into one lot, losing 4 % to slag and anode scrap (the
+/// refined copper may not exceed the copper that went in).
 fn refine(l: &mut Ledger, who: &Actor, inputs: &[(Uuid, u64)], cu_ppm: Option<u32>) -> Uuid {
     let total: u64 = inputs.iter().map(|i| i.1).sum();
+    let out = total / 100 * 96;
     let mut b = TransformationBuilder::new(Process::Refine);
     for (id, g) in inputs {
         b = b.input(*id, *g);
     }
-    let b = b.output_with(Uuid::now_v7(), MaterialKind::Refined, total, cu_ppm.map(cu));
+    let b = b
+        .output_with(Uuid::now_v7(), MaterialKind::Refined, out, cu_ppm.map(cu))
+        .losses_g(total - out);
     let id = b.output_ids()[0];
     l.submit(who, b.build()).unwrap();
     id
@@ -141,14 +146,17 @@ impl W {
                 .build(),
         )
         .unwrap();
-        let t = TransformationBuilder::new(Process::Melt)
+        // Refined by the recycler itself, losing 1 % (a melt could not
+        // raise the Berry scrap's purity).
+        let t = TransformationBuilder::new(Process::Refine)
             .input(g3.id, 2 * T)
             .output_with(
                 Uuid::now_v7(),
-                MaterialKind::Intermediate,
-                2 * T,
+                MaterialKind::Refined,
+                1_980_000,
                 Some(cu(999_900)),
             )
+            .losses_g(20_000)
             .build();
         let clot = t.outputs[0].id;
         l.submit(&c, t).unwrap();

@@ -269,9 +269,11 @@ fn melt(
     )
 }
 
-/// Electrolytic refining of one anode into `parts` equal refined lots; 0.5 % is lost.
+/// Electrolytic refining of one anode into `parts` equal refined lots; 3 %
+/// is lost to slag and anode scrap (the refined copper may not exceed the
+/// copper in the anode, and No. 2 scrap loses 2 to 5 %).
 fn refine(anode: Uuid, mass: u64, parts: u64) -> passport_schema::Transformation {
-    let loss = mass / 200;
+    let loss = mass * 3 / 100;
     let each = (mass - loss) / parts;
     let mut b = TransformationBuilder::new(Process::Refine).input(anode, mass);
     for _ in 0..parts {
