@@ -267,11 +267,43 @@ pub enum LotCmd {
         #[arg(long)]
         id: Option<String>,
     },
-    /// Show any material node: mass, owner, derived recycled and origin shares, history.
+    /// Show any material: mass, owner, derived recycled and origin shares, history.
     #[command(after_help = "Example:\n  cupass lot show 0193...")]
     Show {
-        /// Node id.
+        /// Material id.
         id: String,
+    },
+    /// Record an independent assay: a measured composition of a material
+    /// you neither own nor made (a lab or grader, with its instrument).
+    #[command(
+        after_help = "Example:\n  cupass lot assay --key lab.key --lot 0193... --instrument oes \\\n      \
+        --serial OES-9 --calibrated 2026-11-01 --composition Cu=999960,O=4 --evidence report.pdf"
+    )]
+    Assay {
+        /// Signer (a certifier, recycler or refiner with no stake in the material).
+        #[arg(long)]
+        key: PathBuf,
+        /// The material assayed.
+        #[arg(long)]
+        lot: String,
+        /// xrf, libs or oes.
+        #[arg(long)]
+        instrument: String,
+        /// Instrument serial number.
+        #[arg(long)]
+        serial: String,
+        /// Last calibration (YYYY-MM-DD or Unix ms).
+        #[arg(long)]
+        calibrated: String,
+        /// Spots or samples measured.
+        #[arg(long, default_value_t = 3)]
+        spots: u16,
+        /// The measured composition, ELEMENT=PPM,... (must include Cu).
+        #[arg(long)]
+        composition: String,
+        /// Evidence files (lab report, spectra): their SHA-256 is recorded (repeat).
+        #[arg(long)]
+        evidence: Vec<PathBuf>,
     },
 }
 
@@ -559,6 +591,10 @@ pub enum SchemeCmd {
         /// Accepted rule set ID@VERSION (repeat).
         #[arg(long = "accept-rule-set")]
         accept: Vec<String>,
+        /// Require the subject's composition to be measured (a grading or an
+        /// independent assay), not declared by whoever made it.
+        #[arg(long)]
+        require_measured: bool,
         /// Scheme id (a new version of an existing scheme); default a fresh id.
         #[arg(long)]
         id: Option<String>,

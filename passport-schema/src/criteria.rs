@@ -90,20 +90,35 @@ pub fn evaluate(
     ));
 
     // Composition: the latest composition must report every limited element.
-    let comp_evidence = subject
+    use crate::state::records::Change;
+    let setters: Vec<&crate::state::records::HistoryItem> = subject
         .history
         .iter()
         .filter(|h| {
             matches!(
                 h.change,
-                crate::state::records::Change::Created
-                    | crate::state::records::Change::PassportIssued
+                Change::Created
+                    | Change::PassportIssued
+                    | Change::Graded { .. }
+                    | Change::Assayed { .. }
             )
         })
-        .map(|h| h.index)
-        .collect::<Vec<_>>();
+        .collect();
+    let comp_evidence = setters.iter().map(|h| h.index).collect::<Vec<_>>();
+    // Whoever made a material declares its composition; a grading or an
+    // independent assay measures it.
+    let measured = setters
+        .last()
+        .is_some_and(|h| matches!(h.change, Change::Graded { .. } | Change::Assayed { .. }));
     let mut comp_fail: Option<String> = None;
+    if scheme.require_measured_composition && !measured && subject.composition.is_some() {
+        comp_fail = Some(
+            "the composition is declared by its maker; the scheme requires a measured assay"
+                .to_owned(),
+        );
+    }
     match &subject.composition {
+        _ if comp_fail.is_some() => {}
         None if !scheme.composition_limits.is_empty() => {
             comp_fail = Some("subject has no composition".to_owned());
         }

@@ -65,6 +65,7 @@ pub fn allowed_roles(kind: EventKind) -> &'static [Role] {
         EventKind::Transfer | EventKind::Service | EventKind::EndOfLife => CUSTODY,
         EventKind::ReceiveScrap => &[Role::Recycler, Role::Refiner],
         EventKind::Grade => &[Role::Recycler, Role::Refiner, Role::Certifier],
+        EventKind::Assay => &[Role::Certifier, Role::Recycler, Role::Refiner],
         EventKind::PublishRuleSet
         | EventKind::PublishScheme
         | EventKind::IssueCertificate

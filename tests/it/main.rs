@@ -10,6 +10,7 @@
     unreachable_pub
 )]
 
+mod cli_assay;
 mod cli_demo;
 mod cli_logverify;
 mod cli_modes;

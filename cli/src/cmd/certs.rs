@@ -52,6 +52,7 @@ pub(crate) fn scheme(ctx: &mut Ctx, cmd: SchemeCmd) -> Result<Report> {
             min_recycled_share_ppm,
             limits,
             accept,
+            require_measured,
             id,
             version,
         } => {
@@ -78,6 +79,7 @@ pub(crate) fn scheme(ctx: &mut Ctx, cmd: SchemeCmd) -> Result<Report> {
                             ))),
                         })
                         .collect::<Result<_>>()?,
+                    require_measured_composition: require_measured,
                 },
             };
             let (id, version, name) = (s.id, s.version, s.name.clone());

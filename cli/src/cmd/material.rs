@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use passport_schema::{
-    Alloy, Composition, EndOfLife, EventBody, InputUse, LotView, MaterialKind, OutputSpec,
+    Alloy, Assay, Composition, EndOfLife, EventBody, InputUse, LotView, MaterialKind, OutputSpec,
     PassportIssue, PassportView, PrimaryLot, Process, RecycledShare, ServiceEvent, ServiceKind,
     Transfer, Transformation, state::records::HistoryItem,
 };
@@ -64,6 +64,42 @@ pub(crate) fn lot(ctx: &mut Ctx, cmd: LotCmd) -> Result<Report> {
             let id = parse_id(&id, "lot id")?;
             let v = ctx.backend()?.lot(&id)?;
             Ok(Report::new(to_json(&v), render_lot(ctx, &v)))
+        }
+        LotCmd::Assay {
+            key,
+            lot,
+            instrument,
+            serial,
+            calibrated,
+            spots,
+            composition,
+            evidence,
+        } => {
+            let material = parse_id(&lot, "--lot")?;
+            let assay = Assay {
+                material,
+                instrument: parse_enum(&instrument, "--instrument", "xrf, libs, oes")?,
+                instrument_serial: serial,
+                calibrated_ms: crate::time::parse_time(&calibrated)?,
+                spots,
+                composition: parse_composition(&composition)?,
+                evidence: evidence
+                    .iter()
+                    .map(|p| hash_file(p))
+                    .collect::<Result<_>>()?,
+            };
+            let backend = ctx.backend()?;
+            let r = ctx.sign_submit(backend.as_ref(), &key, EventBody::Assay(assay))?;
+            Ok(submitted(
+                ctx,
+                "assay",
+                &r,
+                &[
+                    ("material", material.to_string()),
+                    ("composition", composition),
+                ],
+                json!({"material": material}),
+            ))
         }
     }
 }

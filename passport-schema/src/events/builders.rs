@@ -375,8 +375,15 @@ impl SchemeBuilder {
                 min_recycled_share_ppm,
                 composition_limits: Vec::new(),
                 accepted_rule_sets: Vec::new(),
+                require_measured_composition: false,
             },
         }
+    }
+
+    /// Requires the subject's composition to be measured, not declared.
+    pub fn require_measured(mut self) -> Self {
+        self.s.require_measured_composition = true;
+        self
     }
 
     /// A new version of an existing id.

@@ -35,6 +35,10 @@ pub struct Scheme {
     pub composition_limits: Vec<CompositionLimit>,
     /// Rule sets under which scrap inputs must be graded.
     pub accepted_rule_sets: Vec<RuleSetRef>,
+    /// Whether the subject's composition must be measured (a grading or
+    /// an assay) rather than declared by whoever made it.
+    #[serde(default)]
+    pub require_measured_composition: bool,
 }
 
 /// Issues a certificate on a lot or passport.

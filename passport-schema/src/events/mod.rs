@@ -4,6 +4,7 @@
 //! [`SCHEMA_VERSION`]; adding or reordering fields needs a new version.
 
 mod actors;
+mod assay;
 mod builders;
 mod certs;
 mod common;
@@ -17,6 +18,7 @@ pub use actors::{
     DEFAULT_MAX_BACKDATING_MS, Genesis, GrantRole, LogTime, MAX_BACKDATING_LIMIT_MS, RegisterActor,
     RevokeKey,
 };
+pub use assay::Assay;
 pub use builders::{
     ContractBuilder, GradingBuilder, PassportBuilder, RuleSetBuilder, SchemeBuilder,
     TransformationBuilder,
@@ -140,6 +142,8 @@ event_kinds! {
     PublishRuleSet(RuleSet) => "publish_rule_set",
     /// Scrap lot grading.
     Grade(Grading) => "grade",
+    /// A measured assay of any material, by an independent lab.
+    Assay(Assay) => "assay",
     /// Certification scheme publication.
     PublishScheme(Scheme) => "publish_scheme",
     /// Certificate issuance.

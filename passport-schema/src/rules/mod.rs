@@ -2,6 +2,7 @@
 //! and returns the writes it implies; it never mutates anything.
 
 mod actors;
+mod assay;
 mod certs;
 mod contracts;
 mod material;
@@ -95,6 +96,7 @@ pub fn apply(state: &impl StateStore, ctx: &Context, event: &Event) -> Result<Ef
         EventBody::ReceiveScrap(e) => scrap::receive(&mut tx, &cx, e),
         EventBody::PublishRuleSet(e) => scrap::publish_rule_set(&mut tx, &cx, e),
         EventBody::Grade(e) => scrap::grade(&mut tx, &cx, e),
+        EventBody::Assay(e) => assay::assay(&mut tx, &cx, e),
         EventBody::PublishScheme(e) => certs::publish_scheme(&mut tx, &cx, e),
         EventBody::IssueCertificate(e) => certs::issue(&mut tx, &cx, e),
         EventBody::RevokeCertificate(e) => certs::revoke(&mut tx, &cx, e),
@@ -189,7 +191,6 @@ pub(crate) struct Cx {
     pub(crate) occurred_ms: i64,
     /// The log's time when the entry is integrated (a lower bound: the
     /// latest log-time reading at or before it).
-    #[allow(dead_code, reason = "the time rules of issue 11 read it")]
     pub(crate) log_ms: i64,
     pub(crate) signer: Bytes32,
     pub(crate) actor: ActorRecord,

@@ -162,6 +162,13 @@ pub enum Change {
     },
     /// Passport issued.
     PassportIssued,
+    /// Assayed: a measured composition replaced the latest one.
+    Assayed {
+        /// Instrument type.
+        instrument: crate::events::Instrument,
+        /// Instrument serial number.
+        instrument_serial: String,
+    },
     /// Service event.
     Service {
         /// Kind.

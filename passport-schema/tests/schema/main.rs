@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod assay;
 mod common;
 mod copper;
 mod encoding;
