@@ -315,7 +315,7 @@ impl Rng {
                     max_ppm: r.opt(|r| r.u32()),
                 }),
                 accepted_rule_sets: self.vec(3, |r| r.rsref()),
-                require_measured_composition: self.u32() % 2 == 0,
+                require_measured_composition: self.u32().is_multiple_of(2),
             }
             .into(),
             14 => CertificateIssue {
