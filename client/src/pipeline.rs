@@ -68,6 +68,22 @@ pub struct PassportLedger<S> {
 /// moment it was really integrated.
 pub const LOG_TIME_EVERY_MS: i64 = 60_000;
 
+/// The store writes of one accepted entry, staged in the batch's overlay
+/// (so later entries of the batch see them) and in the commit's view writes.
+fn stage<B: passport_schema::StateStore>(
+    effects: passport_schema::Effects,
+    overlay: &mut Overlay<'_, B>,
+    aux: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
+) {
+    aux.extend(
+        effects
+            .writes
+            .iter()
+            .map(|(k, v)| (state_key(k), Some(v.clone()))),
+    );
+    overlay.commit(effects);
+}
+
 /// Milliseconds since the Unix epoch, by this machine's clock.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -194,14 +210,7 @@ impl<S: Store> PassportLedger<S> {
                     index: first,
                     signer: ledger::keys::kid(self.log_key.verifier().key()),
                 };
-                let effects = apply(&overlay, &ctx, &event)?;
-                aux.extend(
-                    effects
-                        .writes
-                        .iter()
-                        .map(|(k, v)| (state_key(k), Some(v.clone()))),
-                );
-                overlay.commit(effects);
+                stage(apply(&overlay, &ctx, &event)?, &mut overlay, &mut aux);
                 first += 1;
                 Some(bytes)
             }
@@ -226,13 +235,7 @@ impl<S: Store> PassportLedger<S> {
             };
             match apply(&overlay, &ctx, &c.event) {
                 Ok(effects) => {
-                    aux.extend(
-                        effects
-                            .writes
-                            .iter()
-                            .map(|(k, v)| (state_key(k), Some(v.clone()))),
-                    );
-                    overlay.commit(effects);
+                    stage(effects, &mut overlay, &mut aux);
                     in_batch.insert(leaf, index);
                     accepted.push(pos);
                     outcome.push(None);

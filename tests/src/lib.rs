@@ -1,4 +1,8 @@
-//! Shared helpers for the cupass integration tests.
+//! Shared helpers for the cupass integration tests: test keys, the shared
+//! test vectors, workspace binaries, sled tampering, and the fuzz target
+//! bodies (so `cargo test` replays the committed fuzz corpus on stable).
+//! It is the top of the workspace: it may use every crate, and no crate
+//! depends on it.
 // This crate exists only to serve the tests: a failed helper is a failed test.
 #![allow(
     clippy::panic,
