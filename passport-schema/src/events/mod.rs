@@ -35,8 +35,10 @@ pub use scrap::{
     VisualContaminant,
 };
 
-/// The payload schema version this crate writes and accepts.
-pub const SCHEMA_VERSION: u16 = 1;
+/// The payload schema version this crate writes and accepts. Version 2
+/// ("claims that hold") replaced version 1 before any ledger was deployed:
+/// version 1 and its rules are gone (`docs/DOMAIN.md`, section 1).
+pub const SCHEMA_VERSION: u16 = 2;
 
 /// One ledger payload: schema version, event time and the event itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1333,7 +1333,8 @@ reject!(
     unsupported_schema,
     |w| {
         let mut ev = w.l.event(primary(T, "CL"));
-        ev.schema = 2;
+        // Version 1 was dropped when version 2 replaced its rules.
+        ev.schema = 1;
         verdict(apply(
             &w.l.state,
             &Context {
@@ -1343,7 +1344,7 @@ reject!(
             &ev,
         ))
     },
-    RuleViolation::UnsupportedSchema { found: 2 }
+    RuleViolation::UnsupportedSchema { found: 1 }
 );
 
 /// Two entries in one batch: the second spend of the same mass loses.
