@@ -171,6 +171,17 @@ impl W {
         let eol = mk(&mut l, T);
         l.submit(&m, passport_for(eol)).unwrap();
         l.submit(&m, Transfer::new(eol, r.kid)).unwrap();
+        // A use phase (installed by its user) before end of life.
+        l.submit(
+            &r,
+            ServiceEvent {
+                product: eol,
+                kind: ServiceKind::Install,
+                note: "installed".into(),
+                evidence: vec![],
+            },
+        )
+        .unwrap();
         l.submit(
             &r,
             EndOfLife {
