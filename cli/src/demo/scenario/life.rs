@@ -1,9 +1,10 @@
 //! The scenario's first half, from cathode to products in service: actors, rules and scheme, primary lots, rod and foil, passports, service histories and end of life.
 
 use passport_schema::{
-    Alloy, Bytes32, EndOfLife, EventBody, GrantRole, Granularity, MaterialKind, PassportBuilder,
-    PassportIssue, PrimaryLot, Process, RegisterActor, Role, RuleSet, SchemeBuilder, SchemeRef,
-    ServiceEvent, ServiceKind, Transfer, TransformationBuilder,
+    Alloy, Bytes32, CarbonFootprint, EndOfLife, EventBody, FootprintBoundary, FootprintMethod,
+    GrantRole, Granularity, MaterialKind, PassportBuilder, PassportIssue, PrimaryLot, Process,
+    RegisterActor, Role, RuleSet, SchemeBuilder, SchemeRef, ServiceEvent, ServiceKind, Transfer,
+    TransformationBuilder,
 };
 use uuid::Uuid;
 
@@ -193,7 +194,12 @@ fn passport(product: Uuid, i: usize) -> PassportIssue {
         "https://id.gs1.org/01/09506000134352/21/TPE-2025-{i:05}"
     ))
     .granularity(Granularity::Item)
-    .carbon_footprint(3_100)
+    .footprint(CarbonFootprint {
+        g_co2e_per_kg: 3_100,
+        method: FootprintMethod::Iso14067,
+        boundary: FootprintBoundary::CradleToGate,
+        third_party_verified: true,
+    })
     .conductivity(10_100)
     .step(Process::Draw, "Tongling Rod and Wire", "CN")
     .step(Process::Roll, "Tongling Copper Foil", "CN")
