@@ -384,7 +384,7 @@ pub enum ServiceCmd {
         after_help = "Example:\n  cupass service authorise --key utility.key --product 0193... \\\n      \
         --actor service-co.key.pub --until 2026-12-31\n\n\
         Authorising the same actor again replaces the earlier authorisation\n\
-        (e.g. --until now to withdraw it)."
+        (an --until a moment ahead withdraws it)."
     )]
     Authorise(AuthoriseArgs),
 }

@@ -448,11 +448,13 @@ pub(super) fn authorise_service<S: StateStore>(
 /// The entry that gave `n` a use phase, dated at or before `by_ms`: an
 /// install service entry while the product was owned by a user outside
 /// its producer's organisation (it left its producer and was put into
-/// service).
+/// service), and outside `not_by`'s organisation if given (the recycler
+/// that receives it as scrap cannot have been its user).
 pub(crate) fn use_phase<S: StateStore>(
     tx: &Tx<'_, S>,
     n: &MaterialRecord,
     by_ms: i64,
+    not_by: Option<&Bytes32>,
 ) -> Result<Option<u64>, ApplyError> {
     let mut owner = n.producer;
     for h in &n.history {
@@ -462,7 +464,13 @@ pub(crate) fn use_phase<S: StateStore>(
                 kind: ServiceKind::Install,
                 ..
             } if h.occurred_ms <= by_ms && !same_org(tx, &owner, &n.producer)? => {
-                return Ok(Some(h.index));
+                let excluded = match not_by {
+                    Some(k) => same_org(tx, &owner, k)?,
+                    None => false,
+                };
+                if !excluded {
+                    return Ok(Some(h.index));
+                }
             }
             _ => {}
         }
@@ -480,7 +488,7 @@ pub(super) fn end_of_life<S: StateStore>(
     live_product(&n)?;
     text("reason", &e.reason)?;
     not_before_creation(cx, &n)?;
-    if use_phase(tx, &n, cx.occurred_ms)?.is_none() {
+    if use_phase(tx, &n, cx.occurred_ms, None)?.is_none() {
         return Err(RuleViolation::NeverUsed {
             product: n.id,
             producer: n.producer,

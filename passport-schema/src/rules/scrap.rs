@@ -57,8 +57,9 @@ pub(super) fn receive<S: StateStore>(
         if n.end_of_life.is_none() {
             return Err(RuleViolation::SourcePassportNotEndOfLife { product: *id }.into());
         }
-        // Post-consumer means used: only a product that had a use phase.
-        if super::material::use_phase(tx, &n, cx.occurred_ms)?.is_none() {
+        // Post-consumer means used: only a product that had a use phase,
+        // and not one in which the receiver itself was the user.
+        if super::material::use_phase(tx, &n, cx.occurred_ms, Some(&cx.signer))?.is_none() {
             return Err(RuleViolation::NeverUsed {
                 product: *id,
                 producer: n.producer,

@@ -234,6 +234,26 @@ fn home_scrap_assembled_into_unused_product_is_never_post_consumer() {
 }
 
 #[test]
+fn install_by_the_receiving_recycler_is_not_a_use_phase() {
+    // The recycler "uses" the product itself: it may retire it, but its
+    // own scrap receipt cannot turn it into post-consumer scrap.
+    let mut w = U::new();
+    w.l.submit(&w.m, Transfer::new(w.p, w.c.kid)).unwrap();
+    w.l.submit(&w.c, svc(w.p, ServiceKind::Install)).unwrap();
+    w.l.submit(&w.c, eol(w.p)).unwrap();
+    assert_rejects!(
+        w.l.check(&w.c, post_receipt(&w.m, w.p)),
+        RuleViolation::NeverUsed { .. }
+    );
+    // Nor through a second key of the recycler's organisation.
+    w.l.submit(&w.c, Transfer::new(w.p, w.c2.kid)).unwrap();
+    assert_rejects!(
+        w.l.check(&w.c2, post_receipt(&w.m, w.p)),
+        RuleViolation::NeverUsed { .. }
+    );
+}
+
+#[test]
 fn end_of_life_dated_before_the_install_is_never_used() {
     let mut w = U::new();
     w.l.submit(&w.m, Transfer::new(w.p, w.u.kid)).unwrap();
