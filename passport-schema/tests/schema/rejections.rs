@@ -170,10 +170,11 @@ impl W {
         let prod_nopass = mk(&mut l, T);
         let eol = mk(&mut l, T);
         l.submit(&m, passport_for(eol)).unwrap();
-        l.submit(&m, Transfer::new(eol, r.kid)).unwrap();
-        // A use phase (installed by its user) before end of life.
+        // A use phase (delivered to the utility, installed there), then
+        // end of life and back to the refiner as scrap.
+        l.submit(&m, Transfer::new(eol, u.kid)).unwrap();
         l.submit(
-            &r,
+            &u,
             ServiceEvent {
                 product: eol,
                 kind: ServiceKind::Install,
@@ -183,7 +184,7 @@ impl W {
         )
         .unwrap();
         l.submit(
-            &r,
+            &u,
             EndOfLife {
                 product: eol,
                 reason: "worn out".into(),
@@ -191,6 +192,7 @@ impl W {
             },
         )
         .unwrap();
+        l.submit(&u, Transfer::new(eol, r.kid)).unwrap();
         let not_eol = mk(&mut l, T);
         l.submit(&m, passport_for(not_eol)).unwrap();
         l.submit(&m, Transfer::new(not_eol, r.kid)).unwrap();
