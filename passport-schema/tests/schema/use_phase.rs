@@ -545,3 +545,46 @@ fn conductivity_above_103_iacs_is_refused() {
     let pv = passport_view(&w.l.state, &id).unwrap();
     assert_eq!(pv.passport.carbon_footprint, p.carbon_footprint);
 }
+
+#[test]
+fn end_of_life_by_recycler_that_produced_and_kept_the_product_is_never_used() {
+    // A recycler that also makes products: its own product never left it.
+    let op = Actor::from_seed(1);
+    let mut l = Ledger::genesis(&op);
+    let c = l.actor(
+        &op,
+        5,
+        "Hefei Recycling",
+        &[Role::Recycler, Role::Manufacturer],
+    );
+    let lot = primary(10 * T, "CN");
+    l.submit(&c, lot.clone()).unwrap();
+    let t = TransformationBuilder::new(Process::Assemble)
+        .input(lot.id, T)
+        .output(MaterialKind::Product, T)
+        .build();
+    let p = t.outputs[0].id;
+    l.submit(&c, t).unwrap();
+    l.submit(&c, passport_for(p)).unwrap();
+    l.submit(&c, svc(p, ServiceKind::Install)).unwrap();
+    assert_rejects!(l.check(&c, eol(p)), RuleViolation::NeverUsed { .. });
+}
+
+#[test]
+fn provenance_of_used_scrap_replays_with_its_authorisations() {
+    // The use phase and the authorisation behind an authorised install are
+    // in the scrap lot's provenance, so an offline replay accepts them.
+    let mut w = U::new();
+    w.l.submit(&w.m, Transfer::new(w.p, w.u.kid)).unwrap();
+    w.l.submit(&w.u, auth(w.p, &w.s, Some(w.l.now + DAY)))
+        .unwrap();
+    w.l.submit(&w.s, svc(w.p, ServiceKind::Install)).unwrap();
+    w.l.submit(&w.u, eol(w.p)).unwrap();
+    w.l.submit(&w.u, Transfer::new(w.p, w.c.kid)).unwrap();
+    let r = post_receipt(&w.u, w.p);
+    w.l.submit(&w.c, r.clone()).unwrap();
+    let prov = provenance(&w.l.state, &r.id).unwrap();
+    let replayed = w.l.replay(prov).unwrap();
+    let lot = state::material(&replayed, &r.id).unwrap().unwrap();
+    assert_eq!(lot.recycled_post_ppm, 1_000_000);
+}
