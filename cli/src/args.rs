@@ -84,10 +84,13 @@ pub enum Command {
         cupass transfer --key refinery.key 0193... --to 5f1c...e2 --contract 0193..."
     )]
     Transfer(TransferArgs),
-    /// Record a service event (install, inspect, repair, refurbish, decommission).
+    /// Record a service event (install, inspect, repair, refurbish, decommission),
+    /// as the owner or a service actor it authorised; `service authorise` authorises one.
     #[command(
-        after_help = "Example:\n  cupass service --key utility.key --product 0193... --kind inspect \\\n      \
-        --note 'thermal scan ok' --evidence scan-2025-03.pdf"
+        after_help = "Examples:\n  cupass service --key utility.key --product 0193... --kind inspect \\\n      \
+        --note 'thermal scan ok' --evidence scan-2025-03.pdf\n  \
+        cupass service authorise --key utility.key --product 0193... --actor service-co.key.pub \\\n      \
+        --until 2026-12-31"
     )]
     Service(ServiceArgs),
     /// Declare a product end of life (it may then feed post-consumer scrap).
@@ -342,7 +345,9 @@ pub enum PassportCmd {
         {\"product\": \"0193...\", \"name\": \"PCB assembly\", \"model\": \"TL-PCB-4\",\n   \
         \"serial_or_batch\": \"SN-0001\", \"gs1_digital_link\": null, \"granularity\": \"item\",\n   \
         \"alloy\": {\"gb\": \"T2\"}, \"composition\": {\"elements_ppm\": {\"Cu\": 999900}},\n   \
-        \"carbon_footprint_g_co2e_per_kg\": 3100, \"conductivity_centi_iacs\": 10100,\n   \
+        \"carbon_footprint\": {\"g_co2e_per_kg\": 3100, \"method\": \"iso14067\",\n   \
+        \"boundary\": \"cradle_to_gate\", \"third_party_verified\": false},\n   \
+        \"conductivity_centi_iacs\": 10100,\n   \
         \"process_summary\": [{\"process\": \"assemble\", \"facility\": \"Plant 2\", \"country\": \"CN\"}]}"
     )]
     Issue {
@@ -378,24 +383,59 @@ pub struct TransferArgs {
     pub contract: Option<String>,
 }
 
-/// `cupass service`
+/// `cupass service`: record a service entry, or `service authorise`.
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ServiceArgs {
-    /// Signer (owner or a service actor).
+    /// Authorise a service actor instead of recording a service entry.
+    #[command(subcommand)]
+    pub cmd: Option<ServiceCmd>,
+    /// Signer (the owner or a service actor it authorised).
+    #[arg(long, required = true)]
+    pub key: Option<PathBuf>,
+    /// Product id.
+    #[arg(long, required = true)]
+    pub product: Option<String>,
+    /// install, inspect, repair, refurbish or decommission.
+    #[arg(long, required = true)]
+    pub kind: Option<String>,
+    /// What was done.
+    #[arg(long, required = true)]
+    pub note: Option<String>,
+    /// An evidence file kept off-ledger; its SHA-256 is recorded (repeat).
+    #[arg(long)]
+    pub evidence: Vec<PathBuf>,
+}
+
+/// `cupass service ...`
+#[derive(Subcommand, Debug)]
+pub enum ServiceCmd {
+    /// Authorise a service actor to record service entries on a product you own
+    /// (until a time, or until the product changes owner).
+    #[command(
+        after_help = "Example:\n  cupass service authorise --key utility.key --product 0193... \\\n      \
+        --actor service-co.key.pub --until 2026-12-31\n\n\
+        Authorising the same actor again replaces the earlier authorisation\n\
+        (an --until a moment ahead withdraws it)."
+    )]
+    Authorise(AuthoriseArgs),
+}
+
+/// `cupass service authorise`
+#[derive(Args, Debug)]
+pub struct AuthoriseArgs {
+    /// Signer (the product's owner).
     #[arg(long)]
     pub key: PathBuf,
     /// Product id.
     #[arg(long)]
     pub product: String,
-    /// install, inspect, repair, refurbish or decommission.
+    /// The service actor: key id (64 hex) or key / .pub file.
     #[arg(long)]
-    pub kind: String,
-    /// What was done.
+    pub actor: String,
+    /// End of the authorisation (exclusive): Unix ms or YYYY-MM-DD[THH:MM[:SS]][Z], UTC.
     #[arg(long)]
-    pub note: String,
-    /// An evidence file kept off-ledger; its SHA-256 is recorded (repeat).
-    #[arg(long)]
-    pub evidence: Vec<PathBuf>,
+    pub until: Option<String>,
 }
 
 /// `cupass retire`

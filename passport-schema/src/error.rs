@@ -450,6 +450,47 @@ pub enum RuleViolation {
         /// What is wrong.
         reason: &'static str,
     },
+    /// End of life of a product that never had a use phase: it was never
+    /// installed while owned by a user outside its producer's organisation.
+    #[error(
+        "product {product} was never used: no install service entry while owned by a user other than its producer {producer}"
+    )]
+    NeverUsed {
+        /// The product.
+        product: Uuid,
+        /// Its producer.
+        producer: Bytes32,
+    },
+    /// The event is dated before a record it refers to.
+    #[error(
+        "event dated {occurred_ms} precedes material {material}'s entry {record_index} dated {record_ms}"
+    )]
+    PredatesRecord {
+        /// The material.
+        material: Uuid,
+        /// The event's declared time.
+        occurred_ms: i64,
+        /// The entry it may not precede.
+        record_index: u64,
+        /// That entry's declared time.
+        record_ms: i64,
+    },
+    /// The signer's service authorisation on the product has expired.
+    #[error("service authorisation of {signer} on product {product} expired at {until_ms}")]
+    ServiceAuthorisationExpired {
+        /// The product.
+        product: Uuid,
+        /// The signer.
+        signer: Bytes32,
+        /// Its end.
+        until_ms: i64,
+    },
+    /// Only an actor holding the service role may be authorised to service.
+    #[error("actor {actor} does not hold the service role")]
+    NotAServiceActor {
+        /// The actor.
+        actor: Bytes32,
+    },
 
     // ---- scrap ----
     /// net != gross - tare.
@@ -767,6 +808,10 @@ impl RuleViolation {
             RuleViolation::TransferToSelf { .. } => "transfer_to_self",
             RuleViolation::ProductEndOfLife { .. } => "product_end_of_life",
             RuleViolation::InvalidGs1DigitalLink { .. } => "invalid_gs1_digital_link",
+            RuleViolation::NeverUsed { .. } => "never_used",
+            RuleViolation::PredatesRecord { .. } => "predates_record",
+            RuleViolation::ServiceAuthorisationExpired { .. } => "service_authorisation_expired",
+            RuleViolation::NotAServiceActor { .. } => "not_a_service_actor",
             RuleViolation::NetMassMismatch { .. } => "net_mass_mismatch",
             RuleViolation::SourcePassportNotEndOfLife { .. } => "source_passport_not_end_of_life",
             RuleViolation::SourceWithoutPassport { .. } => "source_without_passport",

@@ -73,6 +73,9 @@ pub fn provenance(state: &impl StateStore, id: &Uuid) -> Result<BTreeSet<u64>, E
                 Change::Graded { rule_set, .. } => {
                     rule_sets.insert(*rule_set);
                 }
+                Change::ServiceAuthorised { actor, .. } => {
+                    kids.insert(*actor);
+                }
                 _ => {}
             }
             set.insert(h.index);

@@ -18,7 +18,8 @@ pub enum Role {
     Recycler,
     /// Publishes rule sets and schemes; issues certificates; may grade.
     Certifier,
-    /// Records service history on any product; may own products.
+    /// Records service history on products it owns or whose owner authorised
+    /// it; may own products.
     Service,
     /// Reads and audits; signs no events.
     Auditor,
@@ -62,7 +63,10 @@ pub fn allowed_roles(kind: EventKind) -> &'static [Role] {
         EventKind::RegisterPrimaryLot => &[Role::Refiner, Role::Manufacturer],
         EventKind::Transform => &[Role::Manufacturer, Role::Refiner, Role::Recycler],
         EventKind::IssuePassport => &[Role::Manufacturer],
-        EventKind::Transfer | EventKind::Service | EventKind::EndOfLife => CUSTODY,
+        EventKind::Transfer
+        | EventKind::Service
+        | EventKind::EndOfLife
+        | EventKind::AuthoriseService => CUSTODY,
         EventKind::ReceiveScrap => &[Role::Recycler, Role::Refiner],
         EventKind::Grade => &[Role::Recycler, Role::Refiner, Role::Certifier],
         EventKind::Assay => &[Role::Certifier, Role::Recycler, Role::Refiner],

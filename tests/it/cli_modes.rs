@@ -53,6 +53,7 @@ impl World {
             ("Tongling Refinery", "r"),
             ("Tongling Cable", "m"),
             ("Tongling Cert", "x"),
+            ("Anhui Grid", "u"),
         ] {
             cupass(&[
                 "key",
@@ -69,7 +70,9 @@ impl World {
                 "product": id, "name": "Copper busbar unit", "model": "PDU-400",
                 "serial_or_batch": serial, "gs1_digital_link": null, "granularity": "item",
                 "alloy": {"gb": "T2"}, "composition": {"elements_ppm": {"Cu": 999900}},
-                "carbon_footprint_g_co2e_per_kg": 3100, "conductivity_centi_iacs": 10100,
+                "carbon_footprint": {"g_co2e_per_kg": 3100, "method": "iso14067",
+                    "boundary": "cradle_to_gate", "third_party_verified": false},
+                "conductivity_centi_iacs": 10100,
                 "process_summary": [{"process": "assemble", "facility": "Plant 2", "country": "CN"}]
             })
         };
@@ -121,13 +124,14 @@ pub fn run(mode: &[String], args: &[&str]) -> Out {
 /// The lifecycle; returns every reading command's JSON, by name.
 pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value)> {
     let op = s(op_key);
-    let (r, m, x) = (w.p("r.key"), w.p("m.key"), w.p("x.key"));
+    let (r, m, x, u) = (w.p("r.key"), w.p("m.key"), w.p("x.key"), w.p("u.key"));
     let mut reads = Vec::new();
     let go = |args: &[&str]| run(mode, args).ok().json();
     for (name, key, roles) in [
         ("Tongling Refinery", &r, &["refiner", "recycler"][..]),
         ("Tongling Cable", &m, &["manufacturer"][..]),
         ("Tongling Cert", &x, &["certifier"][..]),
+        ("Anhui Grid", &u, &["service"][..]),
     ] {
         let pubf = format!("{key}.pub");
         go(&[
@@ -169,10 +173,12 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
     assert_eq!(t["outputs"][0]["id"], P1);
     go(&["passport", "issue", "--key", &m, &w.p("p1.json")]);
     go(&["passport", "issue", "--key", &m, &w.p("p2.json")]);
+    // A use phase: delivered to the grid, installed there (post-consumer means used).
+    go(&["transfer", "--key", &m, P1, "--to", &format!("{u}.pub")]);
     go(&[
         "service",
         "--key",
-        &m,
+        &u,
         "--product",
         P1,
         "--kind",
@@ -185,7 +191,7 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
     go(&[
         "service",
         "--key",
-        &m,
+        &u,
         "--product",
         P1,
         "--kind",
@@ -196,13 +202,13 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
     go(&[
         "retire",
         "--key",
-        &m,
+        &u,
         "--product",
         P1,
         "--reason",
         "replaced",
     ]);
-    go(&["transfer", "--key", &m, P1, "--to", &format!("{r}.pub")]);
+    go(&["transfer", "--key", &u, P1, "--to", &format!("{r}.pub")]);
     go(&[
         "scrap",
         "receive",
@@ -381,7 +387,8 @@ pub fn errors(mode: &[String], w: &World) -> Vec<(i32, String)> {
     let bad_json = w.p("bad.json");
     std::fs::write(&bad_json, r#"{"product": "01970000-0000-7000-8000-0000000000a9", "name": "x", "model": "y",
         "serial_or_batch": "z", "gs1_digital_link": null, "granularity": "item", "alloy": {"gb": "T2"},
-        "composition": {"elements_ppm": {"Cu": 999900}}, "carbon_footprint_g_co2e_per_kg": "heavy",
+        "composition": {"elements_ppm": {"Cu": 999900}}, "carbon_footprint": {"g_co2e_per_kg": "heavy",
+        "method": "iso14067", "boundary": "cradle_to_gate", "third_party_verified": false},
         "conductivity_centi_iacs": null, "process_summary": []}"#).unwrap();
     let lod = w.p("lod.csv");
     std::fs::write(&lod, "spot,Cu,Sn\n1,99.5,0.01\n2,99.4,<LOD\n").unwrap();
@@ -450,6 +457,20 @@ pub fn errors(mode: &[String], w: &World) -> Vec<(i32, String)> {
         // the rules refuse: the manufacturer no longer owns P1 (it was
         // transferred to the refinery), so transferring it again is not_owner
         vec!["transfer", "--key", &m, P1, "--to", &format!("{x}.pub")],
+        // the rules refuse: only a service actor may be authorised to service
+        // a product (the certifier holds no service role)
+        vec![
+            "service",
+            "authorise",
+            "--key",
+            &m,
+            "--product",
+            P2,
+            "--actor",
+            &format!("{x}.pub"),
+            "--until",
+            &day(30),
+        ],
     ]
     .into_iter()
     .map(|v| v.into_iter().map(String::from).collect())
@@ -487,6 +508,7 @@ fn expected_errors() -> Vec<(i32, String)> {
         (2, "bad_input"),
         (1, "not_signed"),
         (1, "not_owner"),
+        (1, "not_a_service_actor"),
     ]
     .into_iter()
     .map(|(c, s)| (c, s.to_string()))

@@ -1,23 +1,26 @@
-//! Material and passports: `lot`, `process`, `passport`, `transfer`, `service`, `retire`, and the generic `submit`.
+//! Material and passports: `lot`, `process`, `passport`, `transfer`, `service` (and
+//! `service authorise`), `retire`, and the generic `submit`.
 
 use std::collections::BTreeMap;
 
 use passport_schema::{
-    Alloy, Assay, Composition, EndOfLife, EventBody, InputUse, LotView, MaterialKind, OutputSpec,
-    PassportIssue, PassportView, PrimaryLot, Process, RecycledShare, ServiceEvent, ServiceKind,
-    Transfer, Transformation, state::records::HistoryItem,
+    Alloy, Assay, CarbonFootprint, Composition, EndOfLife, EventBody, FootprintBoundary,
+    FootprintMethod, InputUse, LotView, MaterialKind, OutputSpec, PassportIssue, PassportView,
+    PrimaryLot, Process, RecycledShare, ServiceAuthorisation, ServiceEvent, ServiceKind, Transfer,
+    Transformation, state::records::HistoryItem,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::args::{
-    LotCmd, PassportCmd, ProcessArgs, RetireArgs, ServiceArgs, SubmitArgs, TransferArgs,
+    AuthoriseArgs, LotCmd, PassportCmd, ProcessArgs, RetireArgs, ServiceArgs, ServiceCmd,
+    SubmitArgs, TransferArgs,
 };
 use crate::error::{CliError, Result};
 use crate::keys::parse_kid;
 use crate::output::{Report, Table, fields, grams, name, or_dash, pct, short, to_json};
 use crate::parse::{hash_file, parse_composition, parse_enum, parse_id, read_json};
-use crate::time::fmt_time;
+use crate::time::{fmt_time, parse_time};
 use crate::{Ctx, submitted};
 
 const KINDS: &str = "intermediate, refined, rod, foil, strip, wire, product, scrap";
@@ -366,10 +369,7 @@ fn render_passport(ctx: &Ctx, v: &PassportView) -> String {
         ("GS1 Digital Link", or_dash(p.gs1_digital_link.as_deref())),
         ("alloy", alloy),
         ("composition", composition_text(Some(&p.composition))),
-        (
-            "carbon footprint",
-            format!("{} g CO2e/kg", p.carbon_footprint_g_co2e_per_kg),
-        ),
+        ("carbon footprint", footprint_text(&p.carbon_footprint)),
         (
             "conductivity",
             match p.conductivity_centi_iacs {
@@ -394,6 +394,27 @@ fn render_passport(ctx: &Ctx, v: &PassportView) -> String {
     out.push_str("\nownership\n");
     out.push_str(&history_table(&v.ownership_history));
     out
+}
+
+/// `3100 g CO2e/kg (ISO 14067, cradle-to-gate, third-party verified)`.
+fn footprint_text(f: &CarbonFootprint) -> String {
+    let method = match f.method {
+        FootprintMethod::Iso14067 => "ISO 14067",
+        FootprintMethod::Pact => "PACT",
+    };
+    let boundary = match f.boundary {
+        FootprintBoundary::CradleToGate => "cradle-to-gate",
+        FootprintBoundary::CradleToGrave => "cradle-to-grave",
+    };
+    let verified = if f.third_party_verified {
+        "third-party verified"
+    } else {
+        "not verified"
+    };
+    format!(
+        "{} g CO2e/kg ({method}, {boundary}, {verified})",
+        f.g_co2e_per_kg
+    )
 }
 
 pub(crate) fn transfer(ctx: &mut Ctx, a: TransferArgs) -> Result<Report> {
@@ -428,21 +449,27 @@ pub(crate) fn transfer(ctx: &mut Ctx, a: TransferArgs) -> Result<Report> {
 }
 
 pub(crate) fn service(ctx: &mut Ctx, a: ServiceArgs) -> Result<Report> {
-    let product = parse_id(&a.product, "--product")?;
+    if let Some(ServiceCmd::Authorise(a)) = a.cmd {
+        return authorise_service(ctx, a);
+    }
+    let missing = |what: &str| CliError::usage(format!("service: {what} is required"));
+    let key = a.key.ok_or_else(|| missing("--key"))?;
+    let product = parse_id(&a.product.ok_or_else(|| missing("--product"))?, "--product")?;
     let kind: ServiceKind = parse_enum(
-        &a.kind,
+        &a.kind.ok_or_else(|| missing("--kind"))?,
         "--kind",
         "install, inspect, repair, refurbish, decommission",
     )?;
+    let note = a.note.ok_or_else(|| missing("--note"))?;
     let evidence = hash_files(&a.evidence)?;
     let backend = ctx.backend()?;
     let r = ctx.sign_submit(
         backend.as_ref(),
-        &a.key,
+        &key,
         EventBody::Service(ServiceEvent {
             product,
             kind,
-            note: a.note,
+            note,
             evidence: evidence.clone(),
         }),
     )?;
@@ -455,6 +482,36 @@ pub(crate) fn service(ctx: &mut Ctx, a: ServiceArgs) -> Result<Report> {
             ("kind", format!("{kind:?}").to_lowercase()),
         ],
         json!({"product": product, "service": kind, "evidence": evidence}),
+    ))
+}
+
+fn authorise_service(ctx: &mut Ctx, a: AuthoriseArgs) -> Result<Report> {
+    let product = parse_id(&a.product, "--product")?;
+    let actor = parse_kid(&a.actor)?;
+    let until_ms = a.until.as_deref().map(parse_time).transpose()?;
+    let backend = ctx.backend()?;
+    let r = ctx.sign_submit(
+        backend.as_ref(),
+        &a.key,
+        EventBody::AuthoriseService(ServiceAuthorisation {
+            product,
+            actor,
+            until_ms,
+        }),
+    )?;
+    Ok(submitted(
+        ctx,
+        "authorise_service",
+        &r,
+        &[
+            ("product", product.to_string()),
+            ("actor", actor.to_hex()),
+            (
+                "until",
+                until_ms.map_or_else(|| "change of owner".into(), fmt_time),
+            ),
+        ],
+        json!({"product": product, "actor": actor.to_hex(), "until_ms": until_ms}),
     ))
 }
 

@@ -1,8 +1,8 @@
 //! `cupass demo`: the Tongling scenario in a fresh local ledger, in one run.
 //!
 //! Two primary cathode suppliers, a secondary-copper refiner, a rod maker,
-//! a foil maker, an electronics maker, a grid utility (service), two
-//! recyclers and a certifier. Products get passports and service
+//! a foil maker, an electronics maker, a grid utility and its maintenance
+//! contractor (service), two recyclers and a certifier. Products get passports and service
 //! histories, reach end of life, come back as graded scrap (graded from
 //! analyser CSVs through the same code as `cupass scrap grade`), are melted
 //! with primary top-up and refined; a certificate is issued, another is

@@ -182,7 +182,7 @@ impl PassportBuilder {
                 granularity: Granularity::Item,
                 alloy,
                 composition,
-                carbon_footprint_g_co2e_per_kg: 0,
+                carbon_footprint: CarbonFootprint::cradle_to_gate(0),
                 conductivity_centi_iacs: None,
                 process_summary: Vec::new(),
             },
@@ -201,9 +201,17 @@ impl PassportBuilder {
         self
     }
 
-    /// Sets the carbon footprint, g CO2e per kg.
+    /// Sets the carbon footprint value, g CO2e per kg (method, boundary and
+    /// verification unchanged: ISO 14067, cradle-to-gate, unverified by
+    /// default).
     pub fn carbon_footprint(mut self, g_co2e_per_kg: u32) -> Self {
-        self.p.carbon_footprint_g_co2e_per_kg = g_co2e_per_kg;
+        self.p.carbon_footprint.g_co2e_per_kg = g_co2e_per_kg;
+        self
+    }
+
+    /// Sets the whole carbon footprint declaration.
+    pub fn footprint(mut self, footprint: CarbonFootprint) -> Self {
+        self.p.carbon_footprint = footprint;
         self
     }
 

@@ -98,6 +98,52 @@ pub struct ProcessStep {
     pub country: String,
 }
 
+/// The standard a carbon footprint was computed under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FootprintMethod {
+    /// ISO 14067 (carbon footprint of products).
+    Iso14067,
+    /// WBCSD PACT Pathfinder Framework.
+    Pact,
+}
+
+/// The life-cycle stages a carbon footprint covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FootprintBoundary {
+    /// Raw material extraction to the factory gate.
+    CradleToGate,
+    /// Raw material extraction to end of life.
+    CradleToGrave,
+}
+
+/// A declared product carbon footprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarbonFootprint {
+    /// g CO2e per kg of product (must be positive).
+    pub g_co2e_per_kg: u32,
+    /// The method it was computed under.
+    pub method: FootprintMethod,
+    /// The stages it covers.
+    pub boundary: FootprintBoundary,
+    /// Whether a third party verified it (declared by the signer).
+    pub third_party_verified: bool,
+}
+
+impl CarbonFootprint {
+    /// An unverified ISO 14067 cradle-to-gate footprint.
+    pub fn cradle_to_gate(g_co2e_per_kg: u32) -> Self {
+        Self {
+            g_co2e_per_kg,
+            method: FootprintMethod::Iso14067,
+            boundary: FootprintBoundary::CradleToGate,
+            third_party_verified: false,
+        }
+    }
+}
+
 /// Issues the passport of an existing product the signer owns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,8 +164,8 @@ pub struct PassportIssue {
     pub alloy: Alloy,
     /// Declared composition (becomes the product's latest composition).
     pub composition: Composition,
-    /// Cradle-to-gate carbon footprint, g CO2e per kg of product.
-    pub carbon_footprint_g_co2e_per_kg: u32,
+    /// Declared carbon footprint: value, method, boundary, verification.
+    pub carbon_footprint: CarbonFootprint,
     /// Electrical conductivity in hundredths of %IACS (10_100 = 101.00 %),
     /// if declared.
     pub conductivity_centi_iacs: Option<u32>,
@@ -180,4 +226,20 @@ pub struct EndOfLife {
     pub reason: String,
     /// SHA-256 of off-ledger evidence files.
     pub evidence: Vec<Bytes32>,
+}
+
+/// Authorises a service actor to record service entries (install, inspect,
+/// repair, refurbish, decommission) on a product, signed by its owner. The
+/// latest authorisation of an actor by the current owner counts; a
+/// transfer ends every earlier owner's authorisations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceAuthorisation {
+    /// The product.
+    pub product: Uuid,
+    /// The authorised service actor's key id.
+    pub actor: Bytes32,
+    /// End of the authorisation (exclusive), Unix ms UTC; `None` = until
+    /// the product changes owner.
+    pub until_ms: Option<i64>,
 }

@@ -27,8 +27,9 @@ pub use certs::{CertificateIssue, CertificateRevocation, CompositionLimit, Schem
 pub use common::{Composition, MaterialKind, Process, RuleSetRef, SchemeRef};
 pub use contracts::{ContractAcceptance, ContractProposal, GradeTerm, MaterialSpec, TakeBackTerms};
 pub use material::{
-    Alloy, EndOfLife, Granularity, InputUse, OutputSpec, PassportIssue, PrimaryLot, ProcessStep,
-    ServiceEvent, ServiceKind, Transfer, Transformation,
+    Alloy, CarbonFootprint, EndOfLife, FootprintBoundary, FootprintMethod, Granularity, InputUse,
+    OutputSpec, PassportIssue, PrimaryLot, ProcessStep, ServiceAuthorisation, ServiceEvent,
+    ServiceKind, Transfer, Transformation,
 };
 pub use scrap::{
     GradeSpec, Grading, Instrument, Reading, RuleSet, ScrapOrigin, ScrapReceipt, Supplier,
@@ -138,6 +139,8 @@ event_kinds! {
     Service(ServiceEvent) => "service",
     /// End-of-life declaration.
     EndOfLife(EndOfLife) => "end_of_life",
+    /// Service authorisation (by the product's owner).
+    AuthoriseService(ServiceAuthorisation) => "authorise_service",
     /// Scrap lot receipt (a take-back when it names a contract).
     ReceiveScrap(ScrapReceipt) => "receive_scrap",
     /// Grading rule set publication.

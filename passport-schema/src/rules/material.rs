@@ -3,19 +3,24 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::validate::{MILLION, composition, country, gs1_digital_link, text};
-use super::{Cx, Tx, active_contract_of_producer, claim_id, owned_material, put_material};
+use super::{
+    Cx, Tx, active_contract_of_producer, claim_id, not_before_creation, owned_material,
+    put_material, same_org,
+};
 use crate::blend::{Shares, blend};
+use crate::bytes::Bytes32;
 use crate::error::{ApplyError, MassImbalance, RuleViolation};
 use crate::events::{
-    Alloy, EndOfLife, MaterialKind, OutputSpec, PassportIssue, PrimaryLot, Process, ServiceEvent,
-    Transfer, Transformation,
+    Alloy, EndOfLife, MaterialKind, OutputSpec, PassportIssue, PrimaryLot, Process,
+    ServiceAuthorisation, ServiceEvent, ServiceKind, Transfer, Transformation,
 };
 use crate::roles::Role;
 use crate::state::records::{Change, Creation, DeliveryRecord, IdKind, MaterialRecord};
 use crate::state::{self, StateStore, keys};
 
-/// Highest plausible conductivity: 120.00 %IACS (annealed copper is ~101 %).
-const MAX_CONDUCTIVITY_CENTI_IACS: u32 = 12_000;
+/// Highest physical conductivity of copper: 103.00 %IACS (annealed
+/// high-purity copper reaches ~102 %; only silver conducts better).
+const MAX_CONDUCTIVITY_CENTI_IACS: u32 = 10_300;
 
 /// Largest declarable tolerance: 0.5% of consumed input mass.
 pub(crate) const MAX_TOLERANCE_PPM: u128 = 5_000;
@@ -309,6 +314,7 @@ pub(super) fn passport<S: StateStore>(
 ) -> Result<(), ApplyError> {
     let mut n = owned_material(tx, cx, &e.product)?;
     live_product(&n)?;
+    not_before_creation(cx, &n)?;
     if n.passport.is_some() {
         let index = n
             .history
@@ -340,7 +346,14 @@ pub(super) fn passport<S: StateStore>(
     {
         return Err(RuleViolation::InvalidField {
             field: "conductivity_centi_iacs",
-            reason: format!("{c} exceeds {MAX_CONDUCTIVITY_CENTI_IACS} (120.00 %IACS)"),
+            reason: format!("{c} exceeds {MAX_CONDUCTIVITY_CENTI_IACS} (103.00 %IACS)"),
+        }
+        .into());
+    }
+    if e.carbon_footprint.g_co2e_per_kg == 0 {
+        return Err(RuleViolation::InvalidField {
+            field: "carbon_footprint.g_co2e_per_kg",
+            reason: "no copper product has a zero carbon footprint".to_owned(),
         }
         .into());
     }
@@ -366,6 +379,7 @@ pub(super) fn transfer<S: StateStore>(
         }
         .into());
     }
+    not_before_creation(cx, &n)?;
     if e.to == n.owner {
         return Err(RuleViolation::TransferToSelf {
             material: e.material,
@@ -414,13 +428,56 @@ pub(super) fn transfer<S: StateStore>(
     put_material(tx, &n)
 }
 
+/// The current owner's service authorisations on `n`: actor -> end (the
+/// latest authorisation of each actor since the last transfer).
+fn authorisations(n: &MaterialRecord) -> BTreeMap<Bytes32, Option<i64>> {
+    let mut auth = BTreeMap::new();
+    for h in &n.history {
+        match &h.change {
+            Change::Transferred { .. } => auth.clear(),
+            Change::ServiceAuthorised { actor, until_ms } => {
+                auth.insert(*actor, *until_ms);
+            }
+            _ => {}
+        }
+    }
+    auth
+}
+
+/// Service entries come from the owner or a service actor the current
+/// owner authorised, within the authorisation's period.
 pub(super) fn service<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &ServiceEvent,
 ) -> Result<(), ApplyError> {
-    let mut n = super::material_for(tx, cx, &e.product, Some(Role::Service))?;
+    let mut n = super::load_material(tx, &e.product)?;
     live_product(&n)?;
+    if n.owner != cx.signer {
+        match authorisations(&n).get(&cx.signer) {
+            None => {
+                return Err(RuleViolation::NotOwner {
+                    material: e.product,
+                    owner: n.owner,
+                    signer: cx.signer,
+                }
+                .into());
+            }
+            Some(Some(until_ms)) if cx.occurred_ms >= *until_ms => {
+                return Err(RuleViolation::ServiceAuthorisationExpired {
+                    product: e.product,
+                    signer: cx.signer,
+                    until_ms: *until_ms,
+                }
+                .into());
+            }
+            Some(_) if !cx.actor.roles.contains(&Role::Service) => {
+                return Err(RuleViolation::NotAServiceActor { actor: cx.signer }.into());
+            }
+            Some(_) => {}
+        }
+    }
+    not_before_creation(cx, &n)?;
     n.history.push(cx.history(Change::Service {
         kind: e.kind,
         note: e.note.clone(),
@@ -429,6 +486,82 @@ pub(super) fn service<S: StateStore>(
     put_material(tx, &n)
 }
 
+/// The owner authorises a service actor on a live product.
+pub(super) fn authorise_service<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    cx: &Cx,
+    e: &ServiceAuthorisation,
+) -> Result<(), ApplyError> {
+    let mut n = owned_material(tx, cx, &e.product)?;
+    live_product(&n)?;
+    not_before_creation(cx, &n)?;
+    if e.actor == n.owner {
+        return Err(RuleViolation::InvalidField {
+            field: "actor",
+            reason: "the owner needs no authorisation".to_owned(),
+        }
+        .into());
+    }
+    let a = state::actor(tx, &e.actor.0)?.ok_or(RuleViolation::UnknownActor { kid: e.actor })?;
+    if a.revoked.is_some() {
+        return Err(RuleViolation::ActorRevoked { kid: e.actor }.into());
+    }
+    if !a.roles.contains(&Role::Service) {
+        return Err(RuleViolation::NotAServiceActor { actor: e.actor }.into());
+    }
+    if let Some(until) = e.until_ms
+        && until <= cx.occurred_ms
+    {
+        return Err(RuleViolation::InvalidField {
+            field: "until_ms",
+            reason: format!(
+                "{until} is not after the authorisation ({})",
+                cx.occurred_ms
+            ),
+        }
+        .into());
+    }
+    n.history.push(cx.history(Change::ServiceAuthorised {
+        actor: e.actor,
+        until_ms: e.until_ms,
+    }));
+    put_material(tx, &n)
+}
+
+/// The entry that gave `n` a use phase, dated at or before `by_ms`: an
+/// install service entry while the product was owned by a user outside
+/// its producer's organisation (it left its producer and was put into
+/// service), and outside `not_by`'s organisation if given (the recycler
+/// that receives it as scrap cannot have been its user).
+pub(crate) fn use_phase<S: StateStore>(
+    tx: &Tx<'_, S>,
+    n: &MaterialRecord,
+    by_ms: i64,
+    not_by: Option<&Bytes32>,
+) -> Result<Option<u64>, ApplyError> {
+    let mut owner = n.producer;
+    for h in &n.history {
+        match &h.change {
+            Change::Transferred { to, .. } => owner = *to,
+            Change::Service {
+                kind: ServiceKind::Install,
+                ..
+            } if h.occurred_ms <= by_ms && !same_org(tx, &owner, &n.producer)? => {
+                let excluded = match not_by {
+                    Some(k) => same_org(tx, &owner, k)?,
+                    None => false,
+                };
+                if !excluded {
+                    return Ok(Some(h.index));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
+/// End of life: the owner retires a product that had a use phase.
 pub(super) fn end_of_life<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
@@ -437,6 +570,14 @@ pub(super) fn end_of_life<S: StateStore>(
     let mut n = owned_material(tx, cx, &e.product)?;
     live_product(&n)?;
     text("reason", &e.reason)?;
+    not_before_creation(cx, &n)?;
+    if use_phase(tx, &n, cx.occurred_ms, None)?.is_none() {
+        return Err(RuleViolation::NeverUsed {
+            product: n.id,
+            producer: n.producer,
+        }
+        .into());
+    }
     n.end_of_life = Some(cx.index);
     n.history.push(cx.history(Change::EndOfLife {
         reason: e.reason.clone(),

@@ -93,6 +93,7 @@ pub fn apply(state: &impl StateStore, ctx: &Context, event: &Event) -> Result<Ef
         EventBody::Transfer(e) => material::transfer(&mut tx, &cx, e),
         EventBody::Service(e) => material::service(&mut tx, &cx, e),
         EventBody::EndOfLife(e) => material::end_of_life(&mut tx, &cx, e),
+        EventBody::AuthoriseService(e) => material::authorise_service(&mut tx, &cx, e),
         EventBody::ReceiveScrap(e) => scrap::receive(&mut tx, &cx, e),
         EventBody::PublishRuleSet(e) => scrap::publish_rule_set(&mut tx, &cx, e),
         EventBody::Grade(e) => scrap::grade(&mut tx, &cx, e),
@@ -261,6 +262,36 @@ pub(crate) fn material_for<S: StateStore>(
         .into());
     }
     Ok(n)
+}
+
+/// Whether two key ids belong to one organisation: the same key, or two
+/// registered actors with the same name (trimmed, case-insensitive) and
+/// country. A second key registered under another name is not detected.
+pub(crate) fn same_org<S: StateStore>(
+    tx: &Tx<'_, S>,
+    a: &Bytes32,
+    b: &Bytes32,
+) -> Result<bool, ApplyError> {
+    if a == b {
+        return Ok(true);
+    }
+    let (Some(x), Some(y)) = (state::actor(tx, &a.0)?, state::actor(tx, &b.0)?) else {
+        return Ok(false);
+    };
+    Ok(x.country == y.country && x.name.trim().to_lowercase() == y.name.trim().to_lowercase())
+}
+
+/// The event may not be dated before the material's creation.
+pub(crate) fn not_before_creation(cx: &Cx, n: &MaterialRecord) -> Result<(), RuleViolation> {
+    match n.history.first() {
+        Some(h) if cx.occurred_ms < h.occurred_ms => Err(RuleViolation::PredatesRecord {
+            material: n.id,
+            occurred_ms: cx.occurred_ms,
+            record_index: h.index,
+            record_ms: h.occurred_ms,
+        }),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn put_material<S: StateStore>(

@@ -57,6 +57,15 @@ pub(super) fn receive<S: StateStore>(
         if n.end_of_life.is_none() {
             return Err(RuleViolation::SourcePassportNotEndOfLife { product: *id }.into());
         }
+        // Post-consumer means used: only a product that had a use phase,
+        // and not one in which the receiver itself was the user.
+        if super::material::use_phase(tx, &n, cx.occurred_ms, Some(&cx.signer))?.is_none() {
+            return Err(RuleViolation::NeverUsed {
+                product: *id,
+                producer: n.producer,
+            }
+            .into());
+        }
         if n.remaining_g == 0 {
             return Err(RuleViolation::MaterialExhausted { material: *id }.into());
         }
@@ -111,7 +120,15 @@ pub(super) fn receive<S: StateStore>(
         n.remaining_g = 0;
         put_material(tx, &n)?;
     }
+    // Scrap the receiver supplies to itself (its own key, or a key of its
+    // organisation) without source passports is home scrap, whatever class
+    // it declares.
+    let self_supplied = match &e.supplier.kid {
+        Some(k) => super::same_org(tx, k, &cx.signer)?,
+        None => false,
+    };
     let (pre, post) = match e.origin_class {
+        _ if self_supplied && e.source_passports.is_empty() => (0, 0),
         ScrapOrigin::PostConsumer => (0, MILLION),
         ScrapOrigin::PreConsumer => (MILLION, 0),
         ScrapOrigin::Home => (0, 0),

@@ -178,6 +178,13 @@ pub enum Change {
         /// Evidence hashes.
         evidence: Vec<Bytes32>,
     },
+    /// The owner authorised a service actor.
+    ServiceAuthorised {
+        /// The authorised actor.
+        actor: Bytes32,
+        /// End of the authorisation (exclusive), if any.
+        until_ms: Option<i64>,
+    },
     /// End of life declared.
     EndOfLife {
         /// Reason.

@@ -88,6 +88,16 @@ pub fn story() -> Story {
     };
     l.submit(&u, ev(ServiceKind::Install, "installed feeder 12"))
         .unwrap();
+    // The utility authorises the service company (principle 7).
+    l.submit(
+        &u,
+        ServiceAuthorisation {
+            product,
+            actor: s.b32(),
+            until_ms: None,
+        },
+    )
+    .unwrap();
     l.submit(&s, ev(ServiceKind::Inspect, "thermal scan ok"))
         .unwrap();
     l.submit(&u, ev(ServiceKind::Repair, "joint replaced"))

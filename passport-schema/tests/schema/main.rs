@@ -17,4 +17,5 @@ mod lifecycle;
 mod log_time;
 mod props;
 mod rejections;
+mod use_phase;
 mod views;

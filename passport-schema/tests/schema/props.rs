@@ -164,7 +164,7 @@ impl Rng {
         }
     }
     fn body(&mut self) -> EventBody {
-        match self.below(18) {
+        match self.below(19) {
             0 => Genesis::new(&self.text(), self.actor(), self.b32()).into(),
             1 => self.actor().into(),
             2 => GrantRole {
@@ -219,7 +219,15 @@ impl Rng {
                     Alloy::Gb(self.text())
                 },
                 composition: self.comp(),
-                carbon_footprint_g_co2e_per_kg: self.u32(),
+                carbon_footprint: CarbonFootprint {
+                    g_co2e_per_kg: self.u32(),
+                    method: self.pick(&[FootprintMethod::Iso14067, FootprintMethod::Pact]),
+                    boundary: self.pick(&[
+                        FootprintBoundary::CradleToGate,
+                        FootprintBoundary::CradleToGrave,
+                    ]),
+                    third_party_verified: self.bool(),
+                },
                 conductivity_centi_iacs: self.opt(|r| r.u32()),
                 process_summary: self.vec(3, |r| ProcessStep {
                     process: r.process(),
@@ -353,6 +361,12 @@ impl Rng {
                     currency: self.text(),
                 },
                 min_recycled_share_ppm: self.u32(),
+            }
+            .into(),
+            17 => ServiceAuthorisation {
+                product: self.uuid(),
+                actor: self.b32(),
+                until_ms: self.opt(|r| r.i64()),
             }
             .into(),
             _ => ContractAcceptance {

@@ -178,9 +178,21 @@ impl W {
         let prod_nopass = mk(&mut l, T);
         let eol = mk(&mut l, T);
         l.submit(&m, passport_for(eol)).unwrap();
-        l.submit(&m, Transfer::new(eol, r.kid)).unwrap();
+        // A use phase (delivered to the utility, installed there), then
+        // end of life and back to the refiner as scrap.
+        l.submit(&m, Transfer::new(eol, u.kid)).unwrap();
         l.submit(
-            &r,
+            &u,
+            ServiceEvent {
+                product: eol,
+                kind: ServiceKind::Install,
+                note: "installed".into(),
+                evidence: vec![],
+            },
+        )
+        .unwrap();
+        l.submit(
+            &u,
             EndOfLife {
                 product: eol,
                 reason: "worn out".into(),
@@ -188,6 +200,7 @@ impl W {
             },
         )
         .unwrap();
+        l.submit(&u, Transfer::new(eol, r.kid)).unwrap();
         let not_eol = mk(&mut l, T);
         l.submit(&m, passport_for(not_eol)).unwrap();
         l.submit(&m, Transfer::new(not_eol, r.kid)).unwrap();

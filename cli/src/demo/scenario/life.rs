@@ -1,13 +1,14 @@
 //! The scenario's first half, from cathode to products in service: actors, rules and scheme, primary lots, rod and foil, passports, service histories and end of life.
 
 use passport_schema::{
-    Alloy, Bytes32, EndOfLife, EventBody, GrantRole, Granularity, MaterialKind, PassportBuilder,
-    PassportIssue, PrimaryLot, Process, RegisterActor, Role, RuleSet, SchemeBuilder, SchemeRef,
-    ServiceEvent, ServiceKind, Transfer, TransformationBuilder,
+    Alloy, Bytes32, CarbonFootprint, EndOfLife, EventBody, FootprintBoundary, FootprintMethod,
+    GrantRole, Granularity, MaterialKind, PassportBuilder, PassportIssue, PrimaryLot, Process,
+    RegisterActor, Role, RuleSet, SchemeBuilder, SchemeRef, ServiceAuthorisation, ServiceEvent,
+    ServiceKind, Transfer, TransformationBuilder,
 };
 use uuid::Uuid;
 
-use super::{Actor, Cast, Cathode, Recorder, T, cu};
+use super::{Actor, Cast, Cathode, DAY, Recorder, T, cu};
 use crate::demo::Paths;
 use crate::error::Result;
 
@@ -23,12 +24,13 @@ pub(super) fn register_cast(d: &mut Recorder<'_>, paths: &Paths, operator: Actor
         foil: Actor::new(keys, "Tongling Copper Foil", "foil")?,
         electronics: Actor::new(keys, "Tongling Power Electronics", "electronics")?,
         utility: Actor::new(keys, "Anhui Grid Utility", "utility")?,
+        maintenance: Actor::new(keys, "Anhui Power Maintenance", "maintenance")?,
         hefei: Actor::new(keys, "Hefei Recycling", "hefei")?,
         wuhu: Actor::new(keys, "Wuhu Scrap Metals", "wuhu")?,
         certifier: Actor::new(keys, "Tongling Certification Centre", "certifier")?,
     };
     let c = &cast;
-    let roster: [(&Actor, &str, &[Role]); 10] = [
+    let roster: [(&Actor, &str, &[Role]); 11] = [
         (&c.jinguan, "CN", &[Role::Refiner]),
         (&c.andes, "CL", &[Role::Refiner]),
         (&c.refinery, "CN", &[Role::Refiner, Role::Recycler]),
@@ -36,6 +38,7 @@ pub(super) fn register_cast(d: &mut Recorder<'_>, paths: &Paths, operator: Actor
         (&c.foil, "CN", &[Role::Manufacturer]),
         (&c.electronics, "CN", &[Role::Manufacturer]),
         (&c.utility, "CN", &[Role::Service]),
+        (&c.maintenance, "CN", &[Role::Service]),
         (&c.hefei, "CN", &[Role::Recycler]),
         (&c.wuhu, "CN", &[Role::Recycler]),
         (&c.certifier, "CN", &[Role::Certifier]),
@@ -193,7 +196,12 @@ fn passport(product: Uuid, i: usize) -> PassportIssue {
         "https://id.gs1.org/01/09506000134352/21/TPE-2025-{i:05}"
     ))
     .granularity(Granularity::Item)
-    .carbon_footprint(3_100)
+    .footprint(CarbonFootprint {
+        g_co2e_per_kg: 3_100,
+        method: FootprintMethod::Iso14067,
+        boundary: FootprintBoundary::CradleToGate,
+        third_party_verified: true,
+    })
     .conductivity(10_100)
     .step(Process::Draw, "Tongling Rod and Wire", "CN")
     .step(Process::Roll, "Tongling Copper Foil", "CN")
@@ -260,7 +268,9 @@ fn service(product: Uuid, kind: ServiceKind, note: &str) -> EventBody {
     })
 }
 
-/// The utility installs and inspects every product and repairs every sixth.
+/// The utility installs every product and authorises its maintenance
+/// contractor for a year, which inspects every product; the utility repairs
+/// every sixth.
 pub(super) fn service_history(d: &mut Recorder<'_>, c: &Cast, products: &[Uuid]) -> Result<()> {
     d.batch_by(
         &c.utility,
@@ -272,8 +282,19 @@ pub(super) fn service_history(d: &mut Recorder<'_>, c: &Cast, products: &[Uuid])
             )
         }),
     )?;
+    let until_ms = d.clock + 365 * DAY;
     d.batch_by(
         &c.utility,
+        products.iter().map(|p| {
+            EventBody::AuthoriseService(ServiceAuthorisation {
+                product: *p,
+                actor: c.maintenance.kid,
+                until_ms: Some(until_ms),
+            })
+        }),
+    )?;
+    d.batch_by(
+        &c.maintenance,
         products.iter().map(|p| {
             service(
                 *p,

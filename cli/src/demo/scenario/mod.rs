@@ -1,8 +1,8 @@
 //! The Tongling scenario, phase by phase: who signs what, in which batches, and what came of it ([`Outcome`]).
 //!
 //! Two primary cathode suppliers, a secondary-copper refiner, a rod maker,
-//! a foil maker, an electronics maker, a grid utility (service), two
-//! recyclers and a certifier. Products get passports and service
+//! a foil maker, an electronics maker, a grid utility and its maintenance
+//! contractor (service), two recyclers and a certifier. Products get passports and service
 //! histories, reach end of life ([`life`]), come back as graded scrap, are
 //! melted with primary top-up and refined; a certificate is issued, another
 //! is refused by the rules; a circular performance contract is delivered
@@ -116,6 +116,8 @@ struct Cast {
     foil: Actor,
     electronics: Actor,
     utility: Actor,
+    /// The utility's maintenance contractor (service under authorisation).
+    maintenance: Actor,
     hefei: Actor,
     wuhu: Actor,
     certifier: Actor,
