@@ -78,6 +78,7 @@ pub(crate) fn scheme(ctx: &mut Ctx, cmd: SchemeCmd) -> Result<Report> {
                             ))),
                         })
                         .collect::<Result<_>>()?,
+                    transition_days: 0,
                 },
             };
             let (id, version, name) = (s.id, s.version, s.name.clone());

@@ -375,6 +375,7 @@ impl SchemeBuilder {
                 min_recycled_share_ppm,
                 composition_limits: Vec::new(),
                 accepted_rule_sets: Vec::new(),
+                transition_days: 0,
             },
         }
     }
@@ -393,6 +394,13 @@ impl SchemeBuilder {
             min_ppm,
             max_ppm,
         });
+        self
+    }
+
+    /// Sets the transition window (days) during which certificates may
+    /// still cite the previous version.
+    pub fn transition_days(mut self, days: u32) -> Self {
+        self.s.transition_days = days;
         self
     }
 

@@ -35,6 +35,9 @@ pub struct Scheme {
     pub composition_limits: Vec<CompositionLimit>,
     /// Rule sets under which scrap inputs must be graded.
     pub accepted_rule_sets: Vec<RuleSetRef>,
+    /// Transition window, days: once this version has been published this
+    /// long (log time), certificates may no longer cite an older version.
+    pub transition_days: u32,
 }
 
 /// Issues a certificate on a lot or passport.
@@ -49,7 +52,8 @@ pub struct CertificateIssue {
     pub subject: Uuid,
     /// Claimed recycled share, ppm (must not exceed the derived share).
     pub claimed_recycled_share_ppm: u32,
-    /// Claimed mass in grams (must equal the subject's mass).
+    /// Claimed mass in grams: at most the subject's remaining mass not yet
+    /// claimed by another certificate.
     pub claimed_mass_g: u64,
 }
 

@@ -3,6 +3,7 @@
 
 mod actors;
 mod certs;
+mod claims;
 mod contracts;
 mod material;
 mod scrap;

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod claims;
 mod common;
 mod encoding;
 mod grading;

@@ -315,6 +315,7 @@ impl Rng {
                     max_ppm: r.opt(|r| r.u32()),
                 }),
                 accepted_rule_sets: self.vec(3, |r| r.rsref()),
+                transition_days: self.u32(),
             }
             .into(),
             14 => CertificateIssue {
