@@ -72,6 +72,9 @@ pub struct LotView {
     pub certificates: Vec<Uuid>,
     /// Every entry that created or changed it.
     pub history: Vec<HistoryItem>,
+    /// Grams of the remaining mass already claimed by certificates (issued
+    /// on it or inherited with consumed inputs); not claimable again.
+    pub claimed_g: u64,
 }
 
 /// A lot (any material) by id.
@@ -97,6 +100,7 @@ pub fn lot_view(state: &impl StateStore, id: &Uuid) -> Result<LotView, Error> {
         has_passport: n.passport.is_some(),
         end_of_life_index: n.end_of_life,
         certificates: n.certificates.clone(),
+        claimed_g: n.claimed_g,
         history: n.history,
     })
 }

@@ -268,9 +268,26 @@ pub(super) fn revoke<S: StateStore>(
     }
     text("reason", &e.reason)?;
     // Release the claim only where its grams still sit on the subject;
-    // grams that moved on with consumed mass stay claimed.
+    // grams that moved on with consumed mass stay claimed. The subject's
+    // other active certificates are taken to still hold all their grams
+    // there (their claims may postdate the consumption), so the revoked
+    // certificate's grams count as consumed first.
     if let Some(mut subject) = state::material(tx, &c.subject)? {
-        let released = subject.claimed_g.min(c.claimed_mass_g);
+        let mut others: u64 = 0;
+        for id in &subject.certificates {
+            if *id == c.id {
+                continue;
+            }
+            if let Some(o) = state::certificate(tx, id)?
+                && o.revoked.is_none()
+            {
+                others = others.saturating_add(o.claimed_mass_g);
+            }
+        }
+        let released = subject
+            .claimed_g
+            .saturating_sub(others)
+            .min(c.claimed_mass_g);
         if released > 0 {
             subject.claimed_g -= released;
             put_material(tx, &subject)?;
