@@ -54,6 +54,7 @@ pub(crate) fn scheme(ctx: &mut Ctx, cmd: SchemeCmd) -> Result<Report> {
             accept,
             id,
             version,
+            transition_days,
         } => {
             let s: Scheme = match file {
                 Some(f) => read_json(&f)?,
@@ -78,7 +79,7 @@ pub(crate) fn scheme(ctx: &mut Ctx, cmd: SchemeCmd) -> Result<Report> {
                             ))),
                         })
                         .collect::<Result<_>>()?,
-                    transition_days: 0,
+                    transition_days,
                 },
             };
             let (id, version, name) = (s.id, s.version, s.name.clone());

@@ -366,6 +366,95 @@ fn scrap_from_a_certified_passport_inherits_its_claim() {
     assert_claimed_mass!(w.certify(&w.x2.clone(), w.s2, s.id, 1));
 }
 
+#[test]
+fn two_certificates_in_one_batch_cannot_claim_the_same_grams() {
+    let mut w = W::new();
+    let lot = w.lot(20 * T);
+    let i = w.l.next_index();
+    let mut ov = Overlay::new(&w.l.state);
+    let first = w.l.event(w.cert(w.s1, lot, 15 * T));
+    let second = w.l.event(w.cert(w.s2, lot, 15 * T));
+    let ok = verdict(apply(
+        &ov,
+        &Context {
+            index: i,
+            signer: w.x.kid,
+        },
+        &first,
+    ))
+    .unwrap();
+    ov.commit(ok);
+    let r = verdict(apply(
+        &ov,
+        &Context {
+            index: i + 1,
+            signer: w.x2.kid,
+        },
+        &second,
+    ));
+    assert!(
+        matches!(
+            r,
+            Err(RuleViolation::CertificateCriterionFailed {
+                criterion: Criterion::ClaimedMass,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn disassembled_certified_product_parts_cannot_be_certified_again() {
+    let mut w = W::new();
+    let lot = w.lot(4 * T);
+    let r = w.r.clone();
+    let t = TransformationBuilder::new(Process::Assemble)
+        .input(lot, 4 * T)
+        .output(MaterialKind::Product, 4 * T)
+        .build();
+    let prod = t.outputs[0].id;
+    w.l.submit(&r, t).unwrap();
+    w.certify(&w.x.clone(), w.s1, prod, 4 * T).unwrap();
+    let t = TransformationBuilder::new(Process::Disassemble)
+        .input(prod, 4 * T)
+        .output(MaterialKind::Product, 3 * T)
+        .output(MaterialKind::Scrap, T)
+        .build();
+    let parts: Vec<Uuid> = t.outputs.iter().map(|o| o.id).collect();
+    w.l.submit(&r, t).unwrap();
+    assert_eq!(w.claimed(parts[0]) + w.claimed(parts[1]), 4 * T);
+    for p in parts {
+        assert_claimed_mass!(w.certify(&w.x2.clone(), w.s2, p, 1));
+    }
+}
+
+#[test]
+fn merged_lots_keep_the_claims_of_their_inputs() {
+    let mut w = W::new();
+    let a = w.lot(10 * T);
+    let b = w.lot(10 * T);
+    w.certify(&w.x.clone(), w.s1, a, 10 * T).unwrap();
+    let r = w.r.clone();
+    let out = w.transform(&r, &[(a, 10 * T), (b, 10 * T)], &[20 * T]);
+    assert_eq!(w.claimed(out[0]), 10 * T);
+    // Only the 10 t that came unclaimed from B are free.
+    assert_claimed_mass!(w.certify(&w.x2.clone(), w.s2, out[0], 10 * T + 1));
+    w.certify(&w.x2.clone(), w.s2, out[0], 10 * T).unwrap();
+}
+
+#[test]
+fn renaming_a_scheme_to_a_held_brand_is_refused() {
+    let mut w = W::new();
+    // x2 publishes version 2 of its own scheme under x's brand.
+    let v2 = SchemeBuilder::new("Tongling Recycled", 0)
+        .accept(isri_ref())
+        .id_version(w.s2.id, 2)
+        .build();
+    let r = w.l.submit(&w.x2.clone(), v2);
+    assert!(matches!(r, Err(RuleViolation::BrandHeld { .. })), "{r:?}");
+}
+
 // ---- principle 3: one active certificate per brand; scheme versions ----
 
 #[test]
