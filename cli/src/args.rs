@@ -641,6 +641,10 @@ pub enum SchemeCmd {
         /// Version (default 1).
         #[arg(long, default_value_t = 1)]
         version: u32,
+        /// Transition window, days: how long certificates may still cite
+        /// the previous version once this one is published.
+        #[arg(long, default_value_t = 0)]
+        transition_days: u32,
     },
 }
 

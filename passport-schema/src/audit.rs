@@ -50,6 +50,9 @@ pub struct DeliveryAudit {
     pub cu_ppm: Option<u32>,
     /// Cu ≥ the specification's minimum.
     pub meets_spec: bool,
+    /// The transfer that returned it to the producer: a returned delivery
+    /// counts in no total or term (delivered again, it counts once).
+    pub returned_index: Option<u64>,
 }
 
 /// A contract term.
@@ -129,7 +132,9 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
     let mut delivered: u128 = 0;
     let mut deliveries = Vec::with_capacity(c.deliveries.len());
     for d in &c.deliveries {
-        delivered += u128::from(d.mass_g);
+        if d.returned_index.is_none() {
+            delivered += u128::from(d.mass_g);
+        }
         deliveries.push(DeliveryAudit {
             index: d.index,
             material: d.material,
@@ -138,6 +143,7 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
             meets_recycled_guarantee: d.recycled_share_ppm >= p.min_recycled_share_ppm,
             cu_ppm: d.cu_ppm,
             meets_spec: d.cu_ppm.is_some_and(|cu| cu >= p.spec.min_cu_ppm),
+            returned_index: d.returned_index,
         });
     }
 
@@ -197,22 +203,22 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
         .iter()
         .copied()
         .chain(c.deliveries.iter().map(|d| d.index))
+        .chain(c.deliveries.iter().filter_map(|d| d.returned_index))
         .collect();
     take_evidence.extend(c.deliveries.iter().map(|d| d.index));
+    take_evidence.extend(c.deliveries.iter().filter_map(|d| d.returned_index));
     take_evidence.sort_unstable();
     take_evidence.dedup();
 
     let take_pass = ratio.is_none_or(|r| r >= u64::from(p.take_back.min_share_ppm));
-    let rec_fail: Vec<u64> = deliveries
-        .iter()
+    let counted = deliveries.iter().filter(|d| d.returned_index.is_none());
+    let n_counted = counted.clone().count();
+    let rec_fail: Vec<u64> = counted
+        .clone()
         .filter(|d| !d.meets_recycled_guarantee)
         .map(|d| d.index)
         .collect();
-    let spec_fail: Vec<u64> = deliveries
-        .iter()
-        .filter(|d| !d.meets_spec)
-        .map(|d| d.index)
-        .collect();
+    let spec_fail: Vec<u64> = counted.filter(|d| !d.meets_spec).map(|d| d.index).collect();
     let terms = vec![
         TermResult {
             term: Term::TakeBackShare,
@@ -232,7 +238,7 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
             detail: format!(
                 "{} of {} deliveries below the guaranteed {} ppm (entries {:?})",
                 rec_fail.len(),
-                deliveries.len(),
+                n_counted,
                 p.min_recycled_share_ppm,
                 rec_fail
             ),
@@ -244,7 +250,7 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
             detail: format!(
                 "{} of {} deliveries below Cu {} ppm or without composition (entries {:?})",
                 spec_fail.len(),
-                deliveries.len(),
+                n_counted,
                 p.spec.min_cu_ppm,
                 spec_fail
             ),

@@ -12,7 +12,8 @@ use crate::state::{self, StateError, StateStore};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Criterion {
-    /// The claimed mass equals the subject's mass.
+    /// At issuance the claimed mass is at most the subject's remaining,
+    /// not yet claimed mass; recomputed later, at most the subject's mass.
     ClaimedMass,
     /// The claimed share does not exceed the derived share.
     ClaimedShare,
@@ -52,27 +53,43 @@ fn result(criterion: Criterion, pass: bool, detail: String, evidence: Vec<u64>) 
     }
 }
 
-/// Recomputes every criterion of `scheme` for `subject`.
+/// Recomputes every criterion of `scheme` for `subject`. `unclaimed_g` is
+/// the subject's remaining mass not yet claimed, at issuance; `None` when
+/// recomputing an issued certificate, whose claim has since moved with
+/// the subject's consumption: then the claim is checked against the
+/// subject's mass.
 pub fn evaluate(
     state: &impl StateStore,
     scheme: &Scheme,
     subject: &MaterialRecord,
     claimed_share_ppm: u32,
     claimed_mass_g: u64,
+    unclaimed_g: Option<u64>,
 ) -> Result<Vec<CriterionResult>, StateError> {
     let mut out = Vec::with_capacity(7);
     let created = vec![subject.created_index];
     let derived = subject.recycled_ppm();
 
-    out.push(result(
-        Criterion::ClaimedMass,
-        claimed_mass_g == subject.mass_g,
-        format!(
-            "claimed {claimed_mass_g} g, subject mass {} g",
-            subject.mass_g
+    out.push(match unclaimed_g {
+        Some(unclaimed) => result(
+            Criterion::ClaimedMass,
+            claimed_mass_g <= unclaimed,
+            format!(
+                "claimed {claimed_mass_g} g, unclaimed {unclaimed} g (remaining {} g, already claimed {} g)",
+                subject.remaining_g, subject.claimed_g
+            ),
+            created.clone(),
         ),
-        created.clone(),
-    ));
+        None => result(
+            Criterion::ClaimedMass,
+            claimed_mass_g <= subject.mass_g,
+            format!(
+                "claimed {claimed_mass_g} g of subject mass {} g",
+                subject.mass_g
+            ),
+            created.clone(),
+        ),
+    });
     out.push(result(
         Criterion::ClaimedShare,
         claimed_share_ppm <= derived,

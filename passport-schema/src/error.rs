@@ -645,9 +645,11 @@ pub enum RuleViolation {
         /// Revocation entry.
         index: u64,
     },
-    /// The subject already holds an active certificate under this scheme.
+    /// The subject already holds an active certificate under this
+    /// certification brand (the scheme's normalised name, any scheme id
+    /// and version).
     #[error(
-        "material {subject} already holds active certificate {certificate} under this scheme (entry {index})"
+        "material {subject} already holds active certificate {certificate} under this certification brand (entry {index})"
     )]
     AlreadyCertified {
         /// The subject material.
@@ -657,13 +659,44 @@ pub enum RuleViolation {
         /// Its issuing entry.
         index: u64,
     },
-    /// Only the issuer revokes.
-    #[error("certificate {id} was issued by {issuer}")]
+    /// Only the scheme's owner (the issuer) or an operator revokes.
+    #[error("certificate {id} may be revoked only by its scheme's owner {issuer} or an operator")]
     NotCertificateIssuer {
         /// Id.
         id: Uuid,
-        /// Issuer.
+        /// Issuer (the scheme's owner).
         issuer: Bytes32,
+    },
+    /// Another actor already publishes schemes under this brand.
+    #[error("certification brand {brand:?} is held by {holder} (scheme {scheme}, entry {index})")]
+    BrandHeld {
+        /// The normalised brand.
+        brand: String,
+        /// Its holder.
+        holder: Bytes32,
+        /// The first scheme under it.
+        scheme: Uuid,
+        /// That publication entry.
+        index: u64,
+    },
+    /// The certificate cites a scheme version whose successor has been
+    /// published longer than the successor's transition window.
+    #[error(
+        "scheme {id} version {version} was superseded by version {newer} at log time {newer_published_ms} ms; its transition window of {transition_days} days ended before log time {log_ms} ms"
+    )]
+    SchemeVersionSuperseded {
+        /// Scheme id.
+        id: Uuid,
+        /// Cited version.
+        version: u32,
+        /// The next version.
+        newer: u32,
+        /// Its publication, log time.
+        newer_published_ms: i64,
+        /// Its transition window, days.
+        transition_days: u32,
+        /// The log time of the issuing entry.
+        log_ms: i64,
     },
 
     // ---- contracts ----
@@ -834,6 +867,8 @@ impl RuleViolation {
             RuleViolation::CertificateAlreadyRevoked { .. } => "certificate_already_revoked",
             RuleViolation::NotCertificateIssuer { .. } => "not_certificate_issuer",
             RuleViolation::AlreadyCertified { .. } => "already_certified",
+            RuleViolation::BrandHeld { .. } => "brand_held",
+            RuleViolation::SchemeVersionSuperseded { .. } => "scheme_version_superseded",
             RuleViolation::UnknownContract { .. } => "unknown_contract",
             RuleViolation::NotContractCustomer { .. } => "not_contract_customer",
             RuleViolation::NotContractProducer { .. } => "not_contract_producer",

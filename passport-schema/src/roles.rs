@@ -70,10 +70,10 @@ pub fn allowed_roles(kind: EventKind) -> &'static [Role] {
         EventKind::ReceiveScrap => &[Role::Recycler, Role::Refiner],
         EventKind::Grade => &[Role::Recycler, Role::Refiner, Role::Certifier],
         EventKind::Assay => &[Role::Certifier, Role::Recycler, Role::Refiner],
-        EventKind::PublishRuleSet
-        | EventKind::PublishScheme
-        | EventKind::IssueCertificate
-        | EventKind::RevokeCertificate => &[Role::Certifier],
+        EventKind::PublishRuleSet | EventKind::PublishScheme | EventKind::IssueCertificate => {
+            &[Role::Certifier]
+        }
+        EventKind::RevokeCertificate => &[Role::Certifier, Role::Operator],
         EventKind::ProposeContract => &[Role::Refiner, Role::Manufacturer, Role::Recycler],
         EventKind::AcceptContract => CUSTODY,
     }

@@ -10,9 +10,9 @@ use crate::criteria::{self, CriterionResult};
 use crate::error::Error;
 use crate::events::{Composition, InputUse, MaterialKind, PassportIssue, SchemeRef, ServiceKind};
 use crate::state::records::{
-    Change, Creation, GradeRecord, HistoryItem, MaterialRecord, RevocationRecord,
+    CertificateRecord, Change, Creation, GradeRecord, HistoryItem, MaterialRecord, RevocationRecord,
 };
-use crate::state::{self, StateStore};
+use crate::state::{self, StateError, StateStore};
 
 /// Derived recycled content, ppm of mass.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +75,9 @@ pub struct LotView {
     pub certificates: Vec<Uuid>,
     /// Every entry that created or changed it.
     pub history: Vec<HistoryItem>,
+    /// Grams of the remaining mass already claimed by certificates (issued
+    /// on it or inherited with consumed inputs); not claimable again.
+    pub claimed_g: u64,
 }
 
 /// A lot (any material) by id.
@@ -101,6 +104,7 @@ pub fn lot_view(state: &impl StateStore, id: &Uuid) -> Result<LotView, Error> {
         has_passport: n.passport.is_some(),
         end_of_life_index: n.end_of_life,
         certificates: n.certificates.clone(),
+        claimed_g: n.claimed_g,
         history: n.history,
     })
 }
@@ -192,11 +196,7 @@ pub fn passport_view(state: &impl StateStore, id: &Uuid) -> Result<PassportView,
         if let Some(rec) = state::certificate(state, c)? {
             certificates.push(CertificateSummary {
                 id: *c,
-                status: if rec.revoked.is_some() {
-                    CertificateStatus::Revoked
-                } else {
-                    CertificateStatus::Active
-                },
+                status: status_of(state, &rec)?.0,
             });
         }
     }
@@ -235,6 +235,23 @@ pub enum CertificateStatus {
     Active,
     /// Revoked.
     Revoked,
+    /// Not revoked, but its issuer's key is revoked: it no longer holds.
+    IssuerRevoked,
+}
+
+/// A certificate's status and the entry that set it: its revocation, else
+/// its issuer's key revocation, else its issuance.
+fn status_of(
+    state: &impl StateStore,
+    c: &CertificateRecord,
+) -> Result<(CertificateStatus, u64), StateError> {
+    if let Some(r) = &c.revoked {
+        return Ok((CertificateStatus::Revoked, r.index));
+    }
+    match state::actor(state, &c.issuer.0)?.and_then(|a| a.revoked) {
+        Some(r) => Ok((CertificateStatus::IssuerRevoked, r.index)),
+        None => Ok((CertificateStatus::Active, c.issued_index)),
+    }
 }
 
 /// A certificate with every criterion recomputed on the current state.
@@ -290,11 +307,9 @@ pub fn certificate_view(state: &impl StateStore, id: &Uuid) -> Result<Certificat
         &subject,
         c.claimed_recycled_share_ppm,
         c.claimed_mass_g,
+        None,
     )?;
-    let (status, status_index) = match &c.revoked {
-        Some(r) => (CertificateStatus::Revoked, r.index),
-        None => (CertificateStatus::Active, c.issued_index),
-    };
+    let (status, status_index) = status_of(state, &c)?;
     Ok(CertificateView {
         id: c.id,
         scheme: c.scheme,

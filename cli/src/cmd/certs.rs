@@ -55,6 +55,7 @@ pub(crate) fn scheme(ctx: &mut Ctx, cmd: SchemeCmd) -> Result<Report> {
             require_measured,
             id,
             version,
+            transition_days,
         } => {
             let s: Scheme = match file {
                 Some(f) => read_json(&f)?,
@@ -80,6 +81,7 @@ pub(crate) fn scheme(ctx: &mut Ctx, cmd: SchemeCmd) -> Result<Report> {
                         })
                         .collect::<Result<_>>()?,
                     require_measured_composition: require_measured,
+                    transition_days,
                 },
             };
             let (id, version, name) = (s.id, s.version, s.name.clone());

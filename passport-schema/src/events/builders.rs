@@ -384,6 +384,7 @@ impl SchemeBuilder {
                 composition_limits: Vec::new(),
                 accepted_rule_sets: Vec::new(),
                 require_measured_composition: false,
+                transition_days: 0,
             },
         }
     }
@@ -408,6 +409,13 @@ impl SchemeBuilder {
             min_ppm,
             max_ppm,
         });
+        self
+    }
+
+    /// Sets the transition window (days) during which certificates may
+    /// still cite the previous version.
+    pub fn transition_days(mut self, days: u32) -> Self {
+        self.s.transition_days = days;
         self
     }
 

@@ -39,6 +39,9 @@ pub struct Scheme {
     /// an assay) rather than declared by whoever made it.
     #[serde(default)]
     pub require_measured_composition: bool,
+    /// Transition window, days: once this version has been published this
+    /// long (log time), certificates may no longer cite an older version.
+    pub transition_days: u32,
 }
 
 /// Issues a certificate on a lot or passport.
@@ -53,7 +56,8 @@ pub struct CertificateIssue {
     pub subject: Uuid,
     /// Claimed recycled share, ppm (must not exceed the derived share).
     pub claimed_recycled_share_ppm: u32,
-    /// Claimed mass in grams (must equal the subject's mass).
+    /// Claimed mass in grams: at most the subject's remaining mass not yet
+    /// claimed by another certificate.
     pub claimed_mass_g: u64,
 }
 

@@ -8,8 +8,9 @@ use super::{Cx, Tx, claim_id, load_material, put_material};
 use crate::criteria;
 use crate::error::{ApplyError, RuleViolation};
 use crate::events::{CertificateIssue, CertificateRevocation, Scheme};
+use crate::roles::Role;
 use crate::state::records::{
-    CertificateRecord, Change, IdKind, LatestVersion, RevocationRecord, SchemeRecord,
+    BrandRecord, CertificateRecord, Change, IdKind, LatestVersion, RevocationRecord, SchemeRecord,
 };
 use crate::state::{self, StateStore, keys};
 
@@ -62,13 +63,53 @@ pub(super) fn publish_scheme<S: StateStore>(
         }
     }
     let latest = state::scheme_latest(tx, &e.id)?;
-    check_version(tx, cx, "scheme", &e.id, e.version, latest, IdKind::Scheme)?;
+    check_version(
+        tx,
+        cx,
+        "scheme",
+        &e.id,
+        e.version,
+        latest.clone(),
+        IdKind::Scheme,
+    )?;
+    // The first publisher of a brand holds it.
+    let brand = normalise_brand(&e.name);
+    match state::brand(tx, &brand)? {
+        Some(b) if b.holder != cx.signer => {
+            return Err(RuleViolation::BrandHeld {
+                brand,
+                holder: b.holder,
+                scheme: b.scheme,
+                index: b.index,
+            }
+            .into());
+        }
+        Some(_) => {}
+        None => tx.put(
+            keys::brand(&brand),
+            &BrandRecord {
+                brand: brand.clone(),
+                holder: cx.signer,
+                scheme: e.id,
+                index: cx.index,
+            },
+        )?,
+    }
+    // The previous latest version is superseded by this one.
+    if let Some(l) = latest
+        && let Some(mut prev) = state::scheme(tx, &e.id, l.version)?
+    {
+        prev.superseded_by = Some(e.version);
+        tx.put(keys::scheme(&e.id, l.version), &prev)?;
+    }
     tx.put(
         keys::scheme(&e.id, e.version),
         &SchemeRecord {
             scheme: e.clone(),
             publisher: cx.signer,
             index: cx.index,
+            published_ms: cx.log_ms,
+            superseded_by: None,
         },
     )?;
     tx.put(
@@ -81,12 +122,25 @@ pub(super) fn publish_scheme<S: StateStore>(
     Ok(())
 }
 
+/// A certification brand: the scheme's name, trimmed and case-folded.
+pub(crate) fn normalise_brand(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+const DAY_MS: i64 = 86_400_000;
+
 pub(super) fn issue<S: StateStore>(
     tx: &mut Tx<'_, S>,
     cx: &Cx,
     e: &CertificateIssue,
 ) -> Result<(), ApplyError> {
     ppm("claimed_recycled_share_ppm", e.claimed_recycled_share_ppm)?;
+    if e.claimed_mass_g == 0 {
+        return Err(RuleViolation::ZeroMass {
+            field: "claimed_mass_g",
+        }
+        .into());
+    }
     let scheme =
         state::scheme(tx, &e.scheme.id, e.scheme.version)?.ok_or(RuleViolation::UnknownScheme {
             id: e.scheme.id,
@@ -100,29 +154,47 @@ pub(super) fn issue<S: StateStore>(
         }
         .into());
     }
+    // Only the latest version, or the previous one within the transition
+    // window of the version that superseded it (log time).
+    if let Some(v) = scheme.superseded_by
+        && let Some(newer) = state::scheme(tx, &e.scheme.id, v)?
+    {
+        let window_ms = i64::from(newer.scheme.transition_days).saturating_mul(DAY_MS);
+        if cx.log_ms.saturating_sub(newer.published_ms) > window_ms {
+            return Err(RuleViolation::SchemeVersionSuperseded {
+                id: e.scheme.id,
+                version: e.scheme.version,
+                newer: v,
+                newer_published_ms: newer.published_ms,
+                transition_days: newer.scheme.transition_days,
+                log_ms: cx.log_ms,
+            }
+            .into());
+        }
+    }
     let mut subject = load_material(tx, &e.subject)?;
-    let results = criteria::evaluate(
-        tx,
-        &scheme.scheme,
-        &subject,
-        e.claimed_recycled_share_ppm,
-        e.claimed_mass_g,
-    )?;
-    if let Some(f) = results.iter().find(|r| !r.pass) {
-        return Err(RuleViolation::CertificateCriterionFailed {
-            criterion: f.criterion,
-            detail: f.detail.clone(),
+    if subject.remaining_g == 0 {
+        return Err(RuleViolation::MaterialExhausted {
+            material: e.subject,
         }
         .into());
     }
     claim_id(tx, &e.id, IdKind::Certificate, cx.index)?;
-    // One active certificate per subject and scheme (any version); a
-    // revoked one does not block re-certification.
+    // One active certificate per subject and brand (any scheme id or
+    // version under it); a revoked one does not block re-certification.
+    let brand = normalise_brand(&scheme.scheme.name);
     for id in &subject.certificates {
         let Some(c) = state::certificate(tx, id)? else {
             continue;
         };
-        if c.scheme.id == e.scheme.id && c.revoked.is_none() {
+        if c.revoked.is_some() {
+            continue;
+        }
+        let same_brand = match state::scheme(tx, &c.scheme.id, c.scheme.version)? {
+            Some(s) => normalise_brand(&s.scheme.name) == brand,
+            None => c.scheme.id == e.scheme.id,
+        };
+        if same_brand || c.scheme.id == e.scheme.id {
             return Err(RuleViolation::AlreadyCertified {
                 subject: e.subject,
                 certificate: c.id,
@@ -130,6 +202,21 @@ pub(super) fn issue<S: StateStore>(
             }
             .into());
         }
+    }
+    let results = criteria::evaluate(
+        tx,
+        &scheme.scheme,
+        &subject,
+        e.claimed_recycled_share_ppm,
+        e.claimed_mass_g,
+        Some(subject.unclaimed_g()),
+    )?;
+    if let Some(f) = results.iter().find(|r| !r.pass) {
+        return Err(RuleViolation::CertificateCriterionFailed {
+            criterion: f.criterion,
+            detail: f.detail.clone(),
+        }
+        .into());
     }
     tx.put(
         keys::certificate(&e.id),
@@ -146,6 +233,9 @@ pub(super) fn issue<S: StateStore>(
             revoked: None,
         },
     )?;
+    // Claim units: the claimed grams are now taken (the criterion checked
+    // claimed <= remaining - already claimed).
+    subject.claimed_g = subject.claimed_g.saturating_add(e.claimed_mass_g);
     subject.certificates.push(e.id);
     subject
         .history
@@ -167,14 +257,42 @@ pub(super) fn revoke<S: StateStore>(
         }
         .into());
     }
-    if c.issuer != cx.signer {
+    // The scheme's owner (its publisher, who issued it) or an operator.
+    let owner = state::scheme_latest(tx, &c.scheme.id)?.map_or(c.issuer, |l| l.publisher);
+    if cx.signer != owner && !cx.actor.roles.contains(&Role::Operator) {
         return Err(RuleViolation::NotCertificateIssuer {
             id: e.certificate,
-            issuer: c.issuer,
+            issuer: owner,
         }
         .into());
     }
     text("reason", &e.reason)?;
+    // Release the claim only where its grams still sit on the subject;
+    // grams that moved on with consumed mass stay claimed. The subject's
+    // other active certificates are taken to still hold all their grams
+    // there (their claims may postdate the consumption), so the revoked
+    // certificate's grams count as consumed first.
+    if let Some(mut subject) = state::material(tx, &c.subject)? {
+        let mut others: u64 = 0;
+        for id in &subject.certificates {
+            if *id == c.id {
+                continue;
+            }
+            if let Some(o) = state::certificate(tx, id)?
+                && o.revoked.is_none()
+            {
+                others = others.saturating_add(o.claimed_mass_g);
+            }
+        }
+        let released = subject
+            .claimed_g
+            .saturating_sub(others)
+            .min(c.claimed_mass_g);
+        if released > 0 {
+            subject.claimed_g -= released;
+            put_material(tx, &subject)?;
+        }
+    }
     c.revoked = Some(RevocationRecord {
         index: cx.index,
         by: cx.signer,

@@ -63,6 +63,7 @@ pub(super) fn primary_lot<S: StateStore>(
         end_of_life: None,
         certificates: Vec::new(),
         history: vec![cx.history(Change::Created)],
+        claimed_g: 0,
     };
     put_material(tx, &rec)
 }
@@ -173,12 +174,17 @@ pub(super) fn transform<S: StateStore>(
     let input_shares: Vec<(u64, Shares)> = inputs.iter().map(|(n, g)| (*g, shares_of(n))).collect();
     let shares = blend(input_shares.iter().map(|(g, s)| (*g, s)));
 
+    // Claim units: consumed mass carries its claimed grams first.
+    let mut moved: u128 = 0;
     for (mut n, g) in inputs {
         n.remaining_g -= g; // checked above: g <= remaining
+        moved += u128::from(super::claims::take(&mut n, g));
         n.history.push(cx.history(Change::Consumed { mass_g: g }));
         put_material(tx, &n)?;
     }
-    for o in &e.outputs {
+    let masses: Vec<u64> = e.outputs.iter().map(|o| o.mass_g).collect();
+    let inherited = super::claims::spread(moved, &masses);
+    for (o, claimed_g) in e.outputs.iter().zip(inherited) {
         claim_id(tx, &o.id, IdKind::Material, cx.index)?;
         let rec = MaterialRecord {
             id: o.id,
@@ -207,6 +213,7 @@ pub(super) fn transform<S: StateStore>(
             end_of_life: None,
             certificates: Vec::new(),
             history: vec![cx.history(Change::Created)],
+            claimed_g,
         };
         put_material(tx, &rec)?;
     }
@@ -391,6 +398,7 @@ pub(super) fn transfer<S: StateStore>(
     if to.revoked.is_some() {
         return Err(RuleViolation::ActorRevoked { kid: e.to }.into());
     }
+    mark_returns(tx, cx, &n, &e.to)?;
     if let Some(cid) = &e.contract {
         let mut c = active_contract_of_producer(tx, cx, cid)?;
         if e.to != c.proposal.customer {
@@ -416,6 +424,7 @@ pub(super) fn transfer<S: StateStore>(
             mass_g: n.remaining_g,
             recycled_share_ppm: n.recycled_ppm(),
             cu_ppm: n.composition.as_ref().and_then(|c| c.ppm("Cu")),
+            returned_index: None,
         });
         tx.put(keys::contract(cid), &c)?;
     }
@@ -426,6 +435,46 @@ pub(super) fn transfer<S: StateStore>(
     }));
     n.owner = e.to;
     put_material(tx, &n)
+}
+
+/// A material going back to the producer of a contract it was delivered
+/// under is a return: those deliveries no longer count, so delivering it
+/// again counts once.
+fn mark_returns<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    cx: &Cx,
+    n: &MaterialRecord,
+    to: &crate::bytes::Bytes32,
+) -> Result<(), ApplyError> {
+    let contracts: BTreeSet<uuid::Uuid> = n
+        .history
+        .iter()
+        .filter_map(|h| match h.change {
+            Change::Transferred {
+                contract: Some(c), ..
+            } => Some(c),
+            _ => None,
+        })
+        .collect();
+    for cid in contracts {
+        let Some(mut c) = state::contract(tx, &cid)? else {
+            continue;
+        };
+        if c.producer != *to {
+            continue;
+        }
+        let mut returned = false;
+        for d in &mut c.deliveries {
+            if d.material == n.id && d.returned_index.is_none() {
+                d.returned_index = Some(cx.index);
+                returned = true;
+            }
+        }
+        if returned {
+            tx.put(keys::contract(&cid), &c)?;
+        }
+    }
+    Ok(())
 }
 
 /// The current owner's service authorisations on `n`: actor -> end (the

@@ -4,6 +4,7 @@
 mod actors;
 mod assay;
 mod certs;
+mod claims;
 mod contracts;
 mod material;
 mod scrap;

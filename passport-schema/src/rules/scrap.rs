@@ -109,7 +109,11 @@ pub(super) fn receive<S: StateStore>(
 
     claim_id(tx, &e.id, IdKind::Material, cx.index)?;
     let mut parents = Vec::with_capacity(sources.len());
+    // Claim units: the consumed sources' claimed grams go to the lot.
+    let mut moved: u128 = 0;
     for mut n in sources {
+        let all_g = n.remaining_g;
+        moved += u128::from(super::claims::take(&mut n, all_g));
         parents.push(InputUse {
             material: n.id,
             mass_g: n.remaining_g,
@@ -159,6 +163,10 @@ pub(super) fn receive<S: StateStore>(
         end_of_life: None,
         certificates: Vec::new(),
         history: vec![cx.history(Change::Created)],
+        claimed_g: super::claims::spread(moved, &[e.net_g])
+            .first()
+            .copied()
+            .unwrap_or(0),
     };
     put_material(tx, &rec)
 }

@@ -65,6 +65,11 @@ pub fn scheme(id: &Uuid, version: u32) -> Vec<u8> {
     with(b"scheme/", &[id.as_bytes(), &version.to_be_bytes()])
 }
 
+/// `brand/` + SHA-256 of the normalised brand.
+pub fn brand(normalised: &str) -> Vec<u8> {
+    with(b"brand/", &[&crate::bytes::sha256(normalised.as_bytes()).0])
+}
+
 /// `scheme-latest/` + uuid.
 pub fn scheme_latest(id: &Uuid) -> Vec<u8> {
     with(b"scheme-latest/", &[id.as_bytes()])

@@ -76,8 +76,8 @@ pub(crate) fn encode_record<T: Serialize>(value: &T) -> Result<Vec<u8>, StateErr
 }
 
 use records::{
-    ActorRecord, CertificateRecord, ClockHead, ClockRecord, ContractRecord, GenesisRecord, IdClaim,
-    LatestVersion, MaterialRecord, RuleSetRecord, SchemeRecord,
+    ActorRecord, BrandRecord, CertificateRecord, ClockHead, ClockRecord, ContractRecord,
+    GenesisRecord, IdClaim, LatestVersion, MaterialRecord, RuleSetRecord, SchemeRecord,
 };
 use uuid::Uuid;
 
@@ -165,6 +165,11 @@ pub fn scheme(
     version: u32,
 ) -> Result<Option<SchemeRecord>, StateError> {
     get_record(state, &keys::scheme(id, version))
+}
+
+/// The holder of a normalised certification brand.
+pub fn brand(state: &impl StateStore, normalised: &str) -> Result<Option<BrandRecord>, StateError> {
+    get_record(state, &keys::brand(normalised))
 }
 
 /// The latest version of a scheme id.

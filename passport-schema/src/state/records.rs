@@ -269,12 +269,22 @@ pub struct MaterialRecord {
     pub certificates: Vec<Uuid>,
     /// Every entry that created or changed it.
     pub history: Vec<HistoryItem>,
+    /// Grams of the remaining mass already claimed by a certificate (claim
+    /// units): issued here or inherited from consumed inputs. Never more
+    /// than `remaining_g`; they move with consumed mass and are never
+    /// claimed again.
+    pub claimed_g: u64,
 }
 
 impl MaterialRecord {
     /// Derived recycled share (pre + post consumer), ppm.
     pub fn recycled_ppm(&self) -> u32 {
         self.recycled_pre_ppm.saturating_add(self.recycled_post_ppm)
+    }
+
+    /// Remaining grams no certificate claims yet.
+    pub fn unclaimed_g(&self) -> u64 {
+        self.remaining_g.saturating_sub(self.claimed_g)
     }
 }
 
@@ -299,6 +309,25 @@ pub struct SchemeRecord {
     /// Publisher.
     pub publisher: Bytes32,
     /// Publication entry.
+    pub index: u64,
+    /// The log's time of the publication entry, Unix ms.
+    pub published_ms: i64,
+    /// The next version, once one is published: from its publication plus
+    /// its `transition_days`, certificates may no longer cite this version.
+    pub superseded_by: Option<u32>,
+}
+
+/// Who holds a certification brand: a scheme's normalised `name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandRecord {
+    /// The normalised brand (trimmed, lower case).
+    pub brand: String,
+    /// The first publisher of a scheme under it, which alone may use it.
+    pub holder: Bytes32,
+    /// The first scheme published under it.
+    pub scheme: Uuid,
+    /// That publication entry.
     pub index: u64,
 }
 
@@ -356,6 +385,9 @@ pub struct DeliveryRecord {
     pub recycled_share_ppm: u32,
     /// Its Cu ppm at delivery, if its composition is known.
     pub cu_ppm: Option<u32>,
+    /// The transfer that returned it to the producer, if it came back: a
+    /// returned delivery does not count (it may be delivered again).
+    pub returned_index: Option<u64>,
 }
 
 /// A take-back under a contract.

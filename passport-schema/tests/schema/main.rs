@@ -9,6 +9,7 @@
 )]
 
 mod assay;
+mod claims;
 mod common;
 mod copper;
 mod encoding;

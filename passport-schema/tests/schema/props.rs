@@ -324,6 +324,7 @@ impl Rng {
                 }),
                 accepted_rule_sets: self.vec(3, |r| r.rsref()),
                 require_measured_composition: self.u32().is_multiple_of(2),
+                transition_days: self.u32(),
             }
             .into(),
             14 => CertificateIssue {

@@ -1070,14 +1070,17 @@ macro_rules! criterion {
         );
     };
 }
+// GOOD already holds the certificate under the brand (AlreadyCertified is
+// checked first), so the claim criteria are tried on LOWCU, which shares
+// GOOD's derived share.
 criterion!(
     cert_claimed_mass,
-    |w| w.cert_on(w.good, 333_333, w.good_mass + 1),
+    |w| w.cert_on(w.lowcu, 333_333, w.material_mass(w.lowcu) + 1),
     ClaimedMass
 );
 criterion!(
     cert_claimed_share_too_high,
-    |w| w.cert_on(w.good, 333_334, w.good_mass),
+    |w| w.cert_on(w.lowcu, 333_334, w.material_mass(w.lowcu)),
     ClaimedShare
 );
 criterion!(
