@@ -64,7 +64,9 @@ pub fn allowed_roles(kind: EventKind) -> &'static [Role] {
         EventKind::IssuePassport => &[Role::Manufacturer],
         EventKind::Transfer | EventKind::Service | EventKind::EndOfLife => CUSTODY,
         EventKind::ReceiveScrap => &[Role::Recycler, Role::Refiner],
+        EventKind::DispatchScrap | EventKind::NameGrader => CUSTODY,
         EventKind::Grade => &[Role::Recycler, Role::Refiner, Role::Certifier],
+        EventKind::SettleGrade => &[Role::Certifier],
         EventKind::PublishRuleSet
         | EventKind::PublishScheme
         | EventKind::IssueCertificate

@@ -93,6 +93,9 @@ pub fn apply(state: &impl StateStore, ctx: &Context, event: &Event) -> Result<Ef
         EventBody::Service(e) => material::service(&mut tx, &cx, e),
         EventBody::EndOfLife(e) => material::end_of_life(&mut tx, &cx, e),
         EventBody::ReceiveScrap(e) => scrap::receive(&mut tx, &cx, e),
+        EventBody::DispatchScrap(e) => scrap::dispatch(&mut tx, &cx, e),
+        EventBody::NameGrader(e) => scrap::name_grader(&mut tx, &cx, e),
+        EventBody::SettleGrade(e) => scrap::settle_grade(&mut tx, &cx, e),
         EventBody::PublishRuleSet(e) => scrap::publish_rule_set(&mut tx, &cx, e),
         EventBody::Grade(e) => scrap::grade(&mut tx, &cx, e),
         EventBody::PublishScheme(e) => certs::publish_scheme(&mut tx, &cx, e),
@@ -189,7 +192,6 @@ pub(crate) struct Cx {
     pub(crate) occurred_ms: i64,
     /// The log's time when the entry is integrated (a lower bound: the
     /// latest log-time reading at or before it).
-    #[allow(dead_code, reason = "the time rules of issue 11 read it")]
     pub(crate) log_ms: i64,
     pub(crate) signer: Bytes32,
     pub(crate) actor: ActorRecord,
