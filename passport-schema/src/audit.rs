@@ -151,7 +151,12 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
         .take_back
         .grades
         .iter()
-        .map(|g| ((g.rule_set, g.code.as_str()), g.differential_per_tonne_minor))
+        .map(|g| {
+            (
+                (g.rule_set, g.code.as_str()),
+                g.differential_per_tonne_minor,
+            )
+        })
         .collect();
     type MixKey = (Option<String>, Option<RuleSetRef>);
     let mut mix: BTreeMap<MixKey, (u128, Vec<u64>)> = BTreeMap::new();
@@ -159,7 +164,10 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
     for t in &c.take_backs {
         taken += u128::from(t.net_g);
         let grade = state::material(state, &t.lot)?.and_then(|n| n.grade);
-        let key = match grade.as_ref().and_then(|g| g.grade.clone().map(|c| (c, g.rule_set))) {
+        let key = match grade
+            .as_ref()
+            .and_then(|g| g.grade.clone().map(|c| (c, g.rule_set)))
+        {
             Some((code, rs)) => (Some(code), Some(rs)),
             None => (None, None),
         };

@@ -791,7 +791,9 @@ pub enum RuleViolation {
         customer: Bytes32,
     },
     /// The dispatch and the receipt name different contracts.
-    #[error("dispatch {dispatch} names contract {dispatch_contract:?}, the receipt {receipt_contract:?}")]
+    #[error(
+        "dispatch {dispatch} names contract {dispatch_contract:?}, the receipt {receipt_contract:?}"
+    )]
     DispatchContractMismatch {
         /// Dispatch.
         dispatch: Uuid,

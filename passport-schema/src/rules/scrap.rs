@@ -482,23 +482,22 @@ pub(super) fn settle_grade<S: StateStore>(
         }
         .into());
     }
-    let pick = lg
-        .gradings
-        .iter()
-        .find(|g| g.index == e.grading)
-        .ok_or(RuleViolation::UnknownGrading {
-            lot: e.lot,
-            index: e.grading,
-        })?;
+    let pick =
+        lg.gradings
+            .iter()
+            .find(|g| g.index == e.grading)
+            .ok_or(RuleViolation::UnknownGrading {
+                lot: e.lot,
+                index: e.grading,
+            })?;
     n.grade = Some(GradeRecord {
         rule_set: pick.rule_set,
         grade: pick.grade.clone(),
         index: pick.index,
     });
     lg.settled = Some(cx.index);
-    n.history.push(cx.history(Change::GradeSettled {
-        grading: e.grading,
-    }));
+    n.history
+        .push(cx.history(Change::GradeSettled { grading: e.grading }));
     tx.put(keys::lot_grading(&e.lot), &lg)?;
     put_material(tx, &n)
 }
@@ -534,7 +533,9 @@ pub(super) fn dispatch<S: StateStore>(
             return Err(RuleViolation::ContractNotAccepted { contract: *cid }.into());
         }
         if e.to != c.producer {
-            return Err(invalid("to", "a take-back dispatch goes to the contract's producer").into());
+            return Err(
+                invalid("to", "a take-back dispatch goes to the contract's producer").into(),
+            );
         }
         let p = &c.proposal;
         if cx.occurred_ms < p.start_ms || cx.occurred_ms >= p.end_ms {
@@ -635,7 +636,8 @@ fn custody<S: StateStore>(
         .into());
     }
     let tolerance_g = u64::try_from(
-        u128::from(d.dispatch.mass_g) * u128::from(crate::DISPATCH_TOLERANCE_PPM) / u128::from(MILLION),
+        u128::from(d.dispatch.mass_g) * u128::from(crate::DISPATCH_TOLERANCE_PPM)
+            / u128::from(MILLION),
     )
     .unwrap_or(u64::MAX);
     if e.net_g.abs_diff(d.dispatch.mass_g) > tolerance_g {

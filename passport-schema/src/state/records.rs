@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::bytes::Bytes32;
 use crate::criteria::CriterionResult;
 use crate::events::{
-    Composition, ContractProposal, DispatchScrap, InputUse, MaterialKind, PassportIssue, Process, RuleSet,
-    RuleSetRef, Scheme, SchemeRef, ScrapOrigin, ServiceKind, Supplier,
+    Composition, ContractProposal, DispatchScrap, InputUse, MaterialKind, PassportIssue, Process,
+    RuleSet, RuleSetRef, Scheme, SchemeRef, ScrapOrigin, ServiceKind, Supplier,
 };
 use crate::roles::Role;
 

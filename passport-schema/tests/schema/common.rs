@@ -240,7 +240,13 @@ pub fn receipt(gross_g: u64, tare_g: u64, supplier: Supplier, origin: ScrapOrigi
 }
 
 /// The supplier `from` dispatches `mass_g` to `to`; returns the dispatch id.
-pub fn dispatch(l: &mut Ledger, from: &Actor, to: &Actor, mass_g: u64, contract: Option<Uuid>) -> Uuid {
+pub fn dispatch(
+    l: &mut Ledger,
+    from: &Actor,
+    to: &Actor,
+    mass_g: u64,
+    contract: Option<Uuid>,
+) -> Uuid {
     let mut d = DispatchScrap::new(to.b32(), mass_g, "copper scrap");
     d.contract = contract;
     let id = d.id;

@@ -9,6 +9,7 @@
 )]
 
 mod common;
+mod custody;
 mod encoding;
 mod grading;
 mod lifecycle;
