@@ -101,6 +101,7 @@ impl World {
         std::fs::write(d.join("refine.json"), refine.to_string()).unwrap();
         std::fs::write(d.join("berry.csv"), BERRY_CSV).unwrap();
         std::fs::write(d.join("birch.csv"), BIRCH_CSV).unwrap();
+        std::fs::write(d.join("ticket.txt"), "weighbridge ticket WB-17: gross 4000 kg").unwrap();
         World { dir }
     }
 
@@ -220,6 +221,8 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
         "CN",
         "--source-passport",
         P1,
+        "--evidence",
+        &w.p("ticket.txt"),
     ]);
     go(&["rules", "publish", "--key", &x, "--isri-illustrative"]);
     let g = go(&[
@@ -260,6 +263,8 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
         "CN",
         "--origin-class",
         "pre_consumer",
+        "--evidence",
+        &w.p("ticket.txt"),
     ]);
     go(&[
         "scrap",
@@ -344,6 +349,8 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
         &day(214),
         "--take-back-share-ppm",
         "0",
+        "--grade-rules",
+        &format!("{}@1", isri_id()),
         "--grade",
         "ISRI:Berry/Candy=30000",
         "--min-recycled-share-ppm",
