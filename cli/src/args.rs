@@ -406,6 +406,10 @@ pub enum ScrapCmd {
         cupass scrap dispatch --key cable.key --to refiner.pub --mass-g 4000000 \\\n      \
         --description 'cable offcuts' --contract 0193... --evidence delivery-note.pdf")]
     Dispatch(DispatchArgs),
+    /// Name the one grader besides you who may grade your scrap lot (before it is consumed).
+    NameGrader(NameGraderArgs),
+    /// Settle a disputed grading (the publisher of the first grading's rule set).
+    Settle(SettleArgs),
     /// Grade a scrap lot from analyser readings (CSV); refuses grades the rules would reject.
     #[command(after_help = GRADE_HELP)]
     Grade(GradeArgs),
@@ -513,10 +517,41 @@ pub struct DispatchArgs {
     pub id: Option<String>,
 }
 
+/// `cupass scrap name-grader`
+#[derive(Args, Debug)]
+pub struct NameGraderArgs {
+    /// Signer: the lot's owner.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The scrap lot id.
+    #[arg(long)]
+    pub lot: String,
+    /// The grader's key id or key file.
+    #[arg(long)]
+    pub grader: String,
+}
+
+/// `cupass scrap settle`
+#[derive(Args, Debug)]
+pub struct SettleArgs {
+    /// Signer: the certifier who published the rule set of the lot's first grading.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The scrap lot id.
+    #[arg(long)]
+    pub lot: String,
+    /// The entry index of the grading that applies.
+    #[arg(long)]
+    pub grading: u64,
+    /// Why.
+    #[arg(long)]
+    pub reason: String,
+}
+
 /// `cupass scrap grade`
 #[derive(Args, Debug)]
 pub struct GradeArgs {
-    /// Signer (the lot's owner, or a certifier).
+    /// Signer (the lot's owner, or the grader its owner named).
     #[arg(long)]
     pub key: PathBuf,
     /// The scrap lot id.

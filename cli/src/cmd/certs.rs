@@ -391,7 +391,9 @@ fn proposal_from_flags(a: &ProposeArgs) -> Result<ContractProposal> {
         .iter()
         .map(|g| {
             let rule_set = grade_rules.ok_or_else(|| {
-                CliError::usage("--grade needs --grade-rules ID@VERSION: the rule set it is earned under")
+                CliError::usage(
+                    "--grade needs --grade-rules ID@VERSION: the rule set it is earned under",
+                )
             })?;
             let (code, diff) = g.rsplit_once('=').ok_or_else(|| {
                 CliError::usage(format!("--grade {g:?}: expected CODE=DIFFERENTIAL"))

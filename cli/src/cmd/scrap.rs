@@ -4,13 +4,15 @@ use std::collections::BTreeMap;
 
 use passport_schema::grading::{Miss, check_grade, check_measurements, compute_grade};
 use passport_schema::{
-    DispatchScrap, EventBody, Grading, Instrument, RuleSet, RuleSetRef, ScrapOrigin, ScrapReceipt, Supplier,
-    VisualContaminant,
+    DispatchScrap, EventBody, Grading, Instrument, NameGrader, RuleSet, RuleSetRef, ScrapOrigin,
+    ScrapReceipt, SettleGrade, Supplier, VisualContaminant,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::args::{DispatchArgs, GradeArgs, ReceiveArgs, RulesCmd, ScrapCmd};
+use crate::args::{
+    DispatchArgs, GradeArgs, NameGraderArgs, ReceiveArgs, RulesCmd, ScrapCmd, SettleArgs,
+};
 use crate::backend::Backend;
 use crate::error::{CliError, EXIT_INVALID, Result};
 use crate::keys::parse_kid;
@@ -24,6 +26,8 @@ pub(crate) fn scrap(ctx: &mut Ctx, cmd: ScrapCmd) -> Result<Report> {
     match cmd {
         ScrapCmd::Receive(a) => receive(ctx, a),
         ScrapCmd::Dispatch(a) => dispatch(ctx, a),
+        ScrapCmd::NameGrader(a) => name_grader(ctx, a),
+        ScrapCmd::Settle(a) => settle(ctx, a),
         ScrapCmd::Grade(a) => grade(ctx, a),
     }
 }
@@ -106,6 +110,51 @@ fn receive(ctx: &mut Ctx, a: ReceiveArgs) -> Result<Report> {
         &extra,
         json!({"id": id, "net_g": net, "origin_class": origin_class, "contract": contract,
                "dispatch": dispatch, "declared": dispatch.is_none()}),
+    ))
+}
+
+fn name_grader(ctx: &mut Ctx, a: NameGraderArgs) -> Result<Report> {
+    let lot = parse_id(&a.lot, "--lot")?;
+    let grader = parse_kid(&a.grader)?;
+    let backend = ctx.backend()?;
+    let r = ctx.sign_submit(
+        backend.as_ref(),
+        &a.key,
+        EventBody::NameGrader(NameGrader { lot, grader }),
+    )?;
+    Ok(submitted(
+        ctx,
+        "name_grader",
+        &r,
+        &[
+            ("scrap lot", lot.to_string()),
+            ("grader", grader.to_string()),
+        ],
+        json!({"lot": lot, "grader": grader}),
+    ))
+}
+
+fn settle(ctx: &mut Ctx, a: SettleArgs) -> Result<Report> {
+    let lot = parse_id(&a.lot, "--lot")?;
+    let backend = ctx.backend()?;
+    let r = ctx.sign_submit(
+        backend.as_ref(),
+        &a.key,
+        EventBody::SettleGrade(SettleGrade {
+            lot,
+            grading: a.grading,
+            reason: a.reason.clone(),
+        }),
+    )?;
+    Ok(submitted(
+        ctx,
+        "settle_grade",
+        &r,
+        &[
+            ("scrap lot", lot.to_string()),
+            ("grading that applies", format!("entry {}", a.grading)),
+        ],
+        json!({"lot": lot, "grading": a.grading}),
     ))
 }
 

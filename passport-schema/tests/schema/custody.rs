@@ -72,18 +72,18 @@ impl W {
         }
     }
 
-    fn from_s(&self) -> Supplier {
+    fn supplier_s(&self) -> Supplier {
         Supplier::new("Supplier", "CN", Some(self.s.b32()))
     }
 
-    fn from_m(&self) -> Supplier {
+    fn supplier_m(&self) -> Supplier {
         Supplier::new("Manufacturer", "CN", Some(self.m.b32()))
     }
 
     /// S dispatches `net` to C and C receives it: a co-signed lot of C's.
     fn cosigned_lot(&mut self, net: u64) -> Uuid {
         let d = dispatch(&mut self.l, &self.s, &self.c, net, None);
-        let rc = receipt(net, 0, self.from_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
+        let rc = receipt(net, 0, self.supplier_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
         let id = rc.id;
         self.l.submit(&self.c, rc).unwrap();
         id
@@ -137,21 +137,22 @@ macro_rules! assert_rejects {
 fn take_back_from_a_customer_who_signed_nothing_is_refused() {
     let w = W::new();
     // The producer records a 50 t take-back the customer never dispatched.
-    let rc = receipt(50 * T, 0, w.from_m(), ScrapOrigin::PostConsumer).under_contract(w.k);
+    let rc = receipt(50 * T, 0, w.supplier_m(), ScrapOrigin::PostConsumer).under_contract(w.k);
     assert_rejects!(w.l.check(&w.r, rc), RuleViolation::DispatchRequired { .. });
 }
 
 #[test]
 fn receipt_from_a_registered_supplier_without_its_dispatch_is_refused() {
     let w = W::new();
-    let rc = receipt(5 * T, 0, w.from_s(), ScrapOrigin::PreConsumer);
+    let rc = receipt(5 * T, 0, w.supplier_s(), ScrapOrigin::PreConsumer);
     assert_rejects!(w.l.check(&w.c, rc), RuleViolation::DispatchRequired { .. });
 }
 
 #[test]
 fn receipt_naming_an_unknown_dispatch_is_refused() {
     let w = W::new();
-    let rc = receipt(5 * T, 0, w.from_s(), ScrapOrigin::PreConsumer).of_dispatch(Uuid::now_v7());
+    let rc =
+        receipt(5 * T, 0, w.supplier_s(), ScrapOrigin::PreConsumer).of_dispatch(Uuid::now_v7());
     assert_rejects!(w.l.check(&w.c, rc), RuleViolation::UnknownDispatch { .. });
 }
 
@@ -159,7 +160,7 @@ fn receipt_naming_an_unknown_dispatch_is_refused() {
 fn dispatch_to_a_cannot_be_received_by_b() {
     let mut w = W::new();
     let d = dispatch(&mut w.l, &w.s, &w.c, 5 * T, None);
-    let rc = receipt(5 * T, 0, w.from_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
+    let rc = receipt(5 * T, 0, w.supplier_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
     assert_rejects!(
         w.l.check(&w.r, rc),
         RuleViolation::DispatchNotToReceiver { .. }
@@ -171,7 +172,7 @@ fn dispatch_cannot_be_passed_off_as_another_suppliers() {
     let mut w = W::new();
     // M dispatches to C; C claims the lot came from S.
     let d = dispatch(&mut w.l, &w.m, &w.c, 5 * T, None);
-    let rc = receipt(5 * T, 0, w.from_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
+    let rc = receipt(5 * T, 0, w.supplier_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
     assert_rejects!(
         w.l.check(&w.c, rc),
         RuleViolation::DispatchNotFromSupplier { .. }
@@ -194,9 +195,9 @@ fn dispatch_cannot_be_passed_off_as_another_suppliers() {
 fn a_dispatch_is_received_once() {
     let mut w = W::new();
     let d = dispatch(&mut w.l, &w.s, &w.c, 5 * T, None);
-    let first = receipt(5 * T, 0, w.from_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
+    let first = receipt(5 * T, 0, w.supplier_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
     w.l.submit(&w.c, first).unwrap();
-    let again = receipt(5 * T, 0, w.from_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
+    let again = receipt(5 * T, 0, w.supplier_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
     assert_rejects!(
         w.l.check(&w.c, again),
         RuleViolation::DispatchAlreadyReceived { .. }
@@ -209,7 +210,7 @@ fn received_mass_cannot_be_inflated_beyond_the_tolerance() {
     let d = dispatch(&mut w.l, &w.s, &w.c, 10 * T, None);
     // 0.5 % of 10 t is 50 kg: 10.051 t is refused, 9.949 t too.
     for net in [10 * T + 50_001, 10 * T - 50_001] {
-        let rc = receipt(net, 0, w.from_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
+        let rc = receipt(net, 0, w.supplier_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
         assert_rejects!(
             w.l.check(&w.c, rc),
             RuleViolation::DispatchMassMismatch {
@@ -219,7 +220,7 @@ fn received_mass_cannot_be_inflated_beyond_the_tolerance() {
         );
     }
     // Exactly at the tolerance is accepted, and the lot is co-signed.
-    let rc = receipt(10 * T + 50_000, 0, w.from_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
+    let rc = receipt(10 * T + 50_000, 0, w.supplier_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
     let id = rc.id;
     w.l.submit(&w.c, rc).unwrap();
     let v = lot_view(&w.l.state, &id).unwrap();
@@ -238,7 +239,7 @@ fn received_mass_cannot_be_inflated_beyond_the_tolerance() {
 fn receipt_dated_before_its_dispatch_is_refused() {
     let mut w = W::new();
     let d = dispatch(&mut w.l, &w.s, &w.c, 5 * T, None);
-    let rc = receipt(5 * T, 0, w.from_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
+    let rc = receipt(5 * T, 0, w.supplier_s(), ScrapOrigin::PreConsumer).of_dispatch(d);
     let before = w.l.now - 10 * 60_000;
     assert_rejects!(
         w.check_at(&w.c, before, rc),
@@ -253,7 +254,7 @@ fn take_back_needs_the_customers_dispatch_under_that_contract() {
     let mut w = W::new();
     // A plain dispatch from the customer is not a take-back dispatch.
     let d = dispatch(&mut w.l, &w.m, &w.r, 5 * T, None);
-    let rc = receipt(5 * T, 0, w.from_m(), ScrapOrigin::PreConsumer)
+    let rc = receipt(5 * T, 0, w.supplier_m(), ScrapOrigin::PreConsumer)
         .under_contract(w.k)
         .of_dispatch(d);
     assert_rejects!(
@@ -262,13 +263,13 @@ fn take_back_needs_the_customers_dispatch_under_that_contract() {
     );
     // And a take-back dispatch cannot be received as a plain receipt.
     let d = dispatch(&mut w.l, &w.m, &w.r, 5 * T, Some(w.k));
-    let rc = receipt(5 * T, 0, w.from_m(), ScrapOrigin::PreConsumer).of_dispatch(d);
+    let rc = receipt(5 * T, 0, w.supplier_m(), ScrapOrigin::PreConsumer).of_dispatch(d);
     assert_rejects!(
         w.l.check(&w.r, rc),
         RuleViolation::DispatchContractMismatch { .. }
     );
     // Under the contract it is accepted.
-    let rc = receipt(5 * T, 0, w.from_m(), ScrapOrigin::PreConsumer)
+    let rc = receipt(5 * T, 0, w.supplier_m(), ScrapOrigin::PreConsumer)
         .under_contract(w.k)
         .of_dispatch(d);
     w.l.submit(&w.r, rc).unwrap();
@@ -298,7 +299,7 @@ fn take_back_backdated_into_a_closed_period_is_refused() {
     // before it (within the backdating window).
     w.l.submit_event(&w.op, Event::new(end + 3_600_000, LogTime {}))
         .unwrap();
-    let rc = receipt(5 * T, 0, w.from_m(), ScrapOrigin::PreConsumer)
+    let rc = receipt(5 * T, 0, w.supplier_m(), ScrapOrigin::PreConsumer)
         .under_contract(w.k)
         .of_dispatch(d);
     assert_rejects!(
@@ -555,7 +556,7 @@ fn backdating_cannot_make_a_stale_calibration_pass() {
 fn a_lenient_rule_set_reusing_a_code_earns_nothing_under_a_contract() {
     let mut w = W::new();
     let d = dispatch(&mut w.l, &w.m, &w.r, 5 * T, Some(w.k));
-    let rc = receipt(5 * T, 0, w.from_m(), ScrapOrigin::PreConsumer)
+    let rc = receipt(5 * T, 0, w.supplier_m(), ScrapOrigin::PreConsumer)
         .under_contract(w.k)
         .of_dispatch(d);
     let lot = rc.id;

@@ -4,9 +4,8 @@ use std::collections::BTreeMap;
 
 use passport_schema::{
     CertificateIssue, ContractAcceptance, ContractBuilder, DispatchScrap, EventBody, Instrument,
-    LotView, RuleSetRef,
-    MaterialKind, MaterialSpec, Process, RuleSet, SchemeRef, ScrapOrigin, ScrapReceipt, Supplier,
-    Transfer, TransformationBuilder, VisualContaminant,
+    LotView, MaterialKind, MaterialSpec, Process, RuleSet, RuleSetRef, SchemeRef, ScrapOrigin,
+    ScrapReceipt, Supplier, Transfer, TransformationBuilder, VisualContaminant,
 };
 use uuid::Uuid;
 
@@ -85,7 +84,9 @@ pub(super) fn receive_scrap(
         Supplier::new("Wuhu Wire Harness Co", "CN", None),
         ScrapOrigin::PreConsumer,
     )
-    .evidence(passport_schema::sha256(b"Wuhu weighbridge ticket WB-2025-0147"));
+    .evidence(passport_schema::sha256(
+        b"Wuhu weighbridge ticket WB-2025-0147",
+    ));
     let pre_id = pre.id;
     let mut items: Vec<(&Actor, EventBody)> = hefei
         .iter()
@@ -434,8 +435,8 @@ pub(super) fn take_back(
     // take-backs name those dispatches.
     let d1 = DispatchScrap::new(c.refinery.kid, 1_200_000, "rod mill drawing scrap")
         .under_contract(contract);
-    let d2 = DispatchScrap::new(c.refinery.kid, 600_000, "rod mill wire ends")
-        .under_contract(contract);
+    let d2 =
+        DispatchScrap::new(c.refinery.kid, 600_000, "rod mill wire ends").under_contract(contract);
     let tb1 = ScrapReceipt::new(
         1_250_000,
         50_000,
