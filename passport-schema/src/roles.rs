@@ -16,7 +16,8 @@ pub enum Role {
     Refiner,
     /// Receives and grades scrap.
     Recycler,
-    /// Publishes rule sets and schemes; issues certificates; may grade.
+    /// Publishes rule sets and schemes; issues certificates; settles
+    /// disputed gradings; grades lots whose owner named it.
     Certifier,
     /// Records service history on any product; may own products.
     Service,

@@ -215,7 +215,8 @@ pub struct HistoryItem {
     pub change: Change,
 }
 
-/// The latest grading of a scrap lot.
+/// The grade that applies to a scrap lot: its only grading, the most
+/// conservative of disputing gradings, or the settled one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GradeRecord {
@@ -257,7 +258,7 @@ pub struct MaterialRecord {
     pub created_index: u64,
     /// What was consumed to create it (blend inputs, or source passports).
     pub parents: Vec<InputUse>,
-    /// Latest grading (scrap lots).
+    /// The grade that applies (scrap lots); every grading is in `lot-grading/`.
     pub grade: Option<GradeRecord>,
     /// Passport (products).
     pub passport: Option<PassportIssue>,

@@ -613,3 +613,66 @@ fn provenance_of_a_cosigned_lot_includes_its_dispatch_and_replays() {
         w.l.material(&lot)
     );
 }
+
+#[test]
+fn a_dispute_cannot_be_settled_after_the_lot_is_consumed() {
+    let mut w = W::new();
+    let lot = w.cosigned_lot(5 * T);
+    w.l.submit(&w.c, w.birch(lot)).unwrap();
+    let better = w.l.submit(&w.c, w.berry(lot)).unwrap();
+    let melt = TransformationBuilder::new(Process::Melt)
+        .input(lot, T)
+        .output(MaterialKind::Intermediate, T)
+        .build();
+    w.l.submit(&w.c, melt).unwrap();
+    let settle = SettleGrade {
+        lot,
+        grading: better,
+        reason: "late".into(),
+    };
+    assert_rejects!(
+        w.l.check(&w.x, settle),
+        RuleViolation::GradeAfterConsumption { .. }
+    );
+    // The conservative grade stays.
+    assert_eq!(
+        w.l.material(&lot).grade.unwrap().grade.as_deref(),
+        Some("ISRI:Birch/Cliff")
+    );
+}
+
+#[test]
+fn an_off_grade_grading_in_a_dispute_makes_the_lot_off_grade() {
+    let mut w = W::new();
+    let lot = w.cosigned_lot(5 * T);
+    w.l.submit(&w.c, w.berry(lot)).unwrap();
+    let dirty = GradingBuilder::new(lot, isri_ref(), Instrument::Xrf, "X2", w.l.now - DAY)
+        .reading("Cu", 700_000, 5)
+        .reading("Sn", 200, 5)
+        .reading("Pb", 100, 5)
+        .reading("Zn", 300, 5)
+        .reading("Fe", 100, 5)
+        .claim(None)
+        .build();
+    let off = w.l.submit(&w.c, dirty).unwrap();
+    let g = w.l.material(&lot).grade.unwrap();
+    assert_eq!((g.grade, g.index), (None, off));
+}
+
+#[test]
+fn a_dispatch_to_an_unknown_or_self_receiver_is_refused() {
+    let w = W::new();
+    let stranger = Actor::from_seed(99);
+    assert_rejects!(
+        w.l.check(&w.s, DispatchScrap::new(stranger.b32(), T, "scrap")),
+        RuleViolation::UnknownActor { .. }
+    );
+    assert_rejects!(
+        w.l.check(&w.s, DispatchScrap::new(w.s.b32(), T, "scrap")),
+        RuleViolation::InvalidField { field: "to", .. }
+    );
+    assert_rejects!(
+        w.l.check(&w.s, DispatchScrap::new(w.c.b32(), 0, "scrap")),
+        RuleViolation::ZeroMass { .. }
+    );
+}
