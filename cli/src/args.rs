@@ -465,8 +465,23 @@ pub enum ScrapCmd {
         --supplier 'Anhui Grid Utility' --supplier-country CN --source-passport 0193... --source-passport 0193...\n\n  \
         # Pre-consumer scrap without passports\n  \
         cupass scrap receive --key recycler.key --gross-g 5200000 --tare-g 200000 \\\n      \
-        --supplier 'Wuhu Wire' --supplier-country CN --origin-class pre_consumer")]
+        --supplier 'Wuhu Wire' --supplier-country CN --origin-class pre_consumer \\\n      \
+        --evidence weighbridge-ticket.pdf\n\n  \
+        # From a registered supplier: name the dispatch it signed\n  \
+        cupass scrap receive --key recycler.key --gross-g 5200000 --tare-g 200000 \\\n      \
+        --supplier 'Tongling Cable Works' --supplier-country CN --supplier-kid cable.key \\\n      \
+        --origin-class pre_consumer --dispatch 0193...")]
     Receive(ReceiveArgs),
+    /// Dispatch scrap to a receiver (signed by the supplier); the receiver's receipt names it.
+    #[command(after_help = "Examples:\n  \
+        # A customer's take-back dispatch to the contract's producer\n  \
+        cupass scrap dispatch --key cable.key --to refiner.pub --mass-g 4000000 \\\n      \
+        --description 'cable offcuts' --contract 0193... --evidence delivery-note.pdf")]
+    Dispatch(DispatchArgs),
+    /// Name the one grader besides you who may grade your scrap lot (before it is consumed).
+    NameGrader(NameGraderArgs),
+    /// Settle a disputed grading (the publisher of the first grading's rule set).
+    Settle(SettleArgs),
     /// Grade a scrap lot from analyser readings (CSV); refuses grades the rules would reject.
     #[command(after_help = GRADE_HELP)]
     Grade(GradeArgs),
@@ -536,15 +551,79 @@ pub struct ReceiveArgs {
     /// Contract id: makes this a take-back under the contract.
     #[arg(long)]
     pub contract: Option<String>,
+    /// The supplier's dispatch id (required with --supplier-kid and for take-backs).
+    #[arg(long)]
+    pub dispatch: Option<String>,
+    /// An evidence file kept off-ledger (weighbridge ticket, invoice); its
+    /// SHA-256 is recorded (repeat; required without --supplier-kid).
+    #[arg(long)]
+    pub evidence: Vec<PathBuf>,
     /// Use this id instead of a fresh UUID v7.
     #[arg(long)]
     pub id: Option<String>,
 }
 
+/// `cupass scrap dispatch`
+#[derive(Args, Debug)]
+pub struct DispatchArgs {
+    /// Signer: the supplier.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The receiver's key id or key file.
+    #[arg(long)]
+    pub to: String,
+    /// Dispatched net mass in grams (the receipt must agree within 0.5 %).
+    #[arg(long)]
+    pub mass_g: u64,
+    /// What is dispatched.
+    #[arg(long)]
+    pub description: String,
+    /// An evidence file kept off-ledger (delivery note); its SHA-256 is recorded (repeat).
+    #[arg(long)]
+    pub evidence: Vec<PathBuf>,
+    /// Contract id: a take-back dispatch by the customer to the producer.
+    #[arg(long)]
+    pub contract: Option<String>,
+    /// Use this id instead of a fresh UUID v7.
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+/// `cupass scrap name-grader`
+#[derive(Args, Debug)]
+pub struct NameGraderArgs {
+    /// Signer: the lot's owner.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The scrap lot id.
+    #[arg(long)]
+    pub lot: String,
+    /// The grader's key id or key file.
+    #[arg(long)]
+    pub grader: String,
+}
+
+/// `cupass scrap settle`
+#[derive(Args, Debug)]
+pub struct SettleArgs {
+    /// Signer: the certifier who published the rule set of the lot's first grading.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The scrap lot id.
+    #[arg(long)]
+    pub lot: String,
+    /// The entry index of the grading that applies.
+    #[arg(long)]
+    pub grading: u64,
+    /// Why.
+    #[arg(long)]
+    pub reason: String,
+}
+
 /// `cupass scrap grade`
 #[derive(Args, Debug)]
 pub struct GradeArgs {
-    /// Signer (the lot's owner, or a certifier).
+    /// Signer (the lot's owner, or the grader its owner named).
     #[arg(long)]
     pub key: PathBuf,
     /// The scrap lot id.
@@ -729,9 +808,11 @@ pub enum ContractCmd {
         after_help = "Example:\n  cupass contract propose --key refinery.key --customer cable.key.pub \\\n      \
         --description 'Cu-CATH-1 equivalent' --kind refined --min-cu-ppm 999500 \\\n      \
         --start 2025-01-01 --end 2026-01-01 --take-back-share-ppm 100000 \\\n      \
+        --grade-rules 01936a1e-0000-7000-8000-15e1c0ffee01@1 \\\n      \
         --grade ISRI:Berry/Candy=30000 --grade ISRI:Birch/Cliff=-15000 --currency CNY \\\n      \
         --min-recycled-share-ppm 300000\n\n\
-        A grade is CODE=DIFFERENTIAL (minor units per tonne; negative is a discount)."
+        A grade is CODE=DIFFERENTIAL (minor units per tonne; negative is a discount), \
+        earned under the rule set version --grade-rules names."
     )]
     Propose(Box<ProposeArgs>),
     /// Accept a contract (signed by its customer).
@@ -783,6 +864,10 @@ pub struct ProposeArgs {
     /// Eligible grade CODE=DIFFERENTIAL_PER_TONNE_MINOR (repeat).
     #[arg(long = "grade")]
     pub grades: Vec<String>,
+    /// The rule set ID@VERSION the --grade codes must be earned under
+    /// (required with --grade).
+    #[arg(long)]
+    pub grade_rules: Option<String>,
     /// ISO 4217 currency.
     #[arg(long, default_value = "CNY")]
     pub currency: String,

@@ -14,13 +14,16 @@ use uuid::Uuid;
 use crate::blend::mul_div_round;
 use crate::bytes::Bytes32;
 use crate::error::Error;
+use crate::events::RuleSetRef;
 use crate::state::{self, StateStore};
 
 /// Mass and value of one grade among the take-backs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GradeMixLine {
-    /// Latest grade of the lots (`None`: ungraded or off-grade).
+    /// Applicable grade of the lots (`None`: ungraded or off-grade).
     pub grade: Option<String>,
+    /// The rule set version the grade was earned under (`None` with no grade).
+    pub rule_set: Option<RuleSetRef>,
     /// Total net mass.
     pub mass_g: u64,
     /// Whether the grade is eligible under the contract.
@@ -147,21 +150,34 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
         });
     }
 
-    // Grade mix by the lots' latest grade.
-    let diffs: BTreeMap<&str, i64> = p
+    // Grade mix by the lots' applicable grade and the rule set version it
+    // was earned under: a term names both, so a lenient rule set that
+    // reuses a code earns nothing.
+    let diffs: BTreeMap<(RuleSetRef, &str), i64> = p
         .take_back
         .grades
         .iter()
-        .map(|g| (g.code.as_str(), g.differential_per_tonne_minor))
+        .map(|g| {
+            (
+                (g.rule_set, g.code.as_str()),
+                g.differential_per_tonne_minor,
+            )
+        })
         .collect();
-    let mut mix: BTreeMap<Option<String>, (u128, Vec<u64>)> = BTreeMap::new();
+    type MixKey = (Option<String>, Option<RuleSetRef>);
+    let mut mix: BTreeMap<MixKey, (u128, Vec<u64>)> = BTreeMap::new();
     let mut taken: u128 = 0;
     for t in &c.take_backs {
         taken += u128::from(t.net_g);
         let grade = state::material(state, &t.lot)?.and_then(|n| n.grade);
-        let line = mix
-            .entry(grade.as_ref().and_then(|g| g.grade.clone()))
-            .or_default();
+        let key = match grade
+            .as_ref()
+            .and_then(|g| g.grade.clone().map(|c| (c, g.rule_set)))
+        {
+            Some((code, rs)) => (Some(code), Some(rs)),
+            None => (None, None),
+        };
+        let line = mix.entry(key).or_default();
         line.0 += u128::from(t.net_g);
         line.1.push(t.index);
         if let Some(g) = grade {
@@ -172,8 +188,11 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
     let mut total_value: i128 = 0;
     let mut take_evidence = base_evidence.clone();
     let mut grade_mix = Vec::with_capacity(mix.len());
-    for (grade, (mass, mut ev)) in mix {
-        let diff = grade.as_deref().and_then(|g| diffs.get(g).copied());
+    for ((grade, rule_set), (mass, mut ev)) in mix {
+        let diff = match (&grade, rule_set) {
+            (Some(code), Some(rs)) => diffs.get(&(rs, code.as_str())).copied(),
+            _ => None,
+        };
         let value = diff
             .map(|d| {
                 mul_div_round(
@@ -191,6 +210,7 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
         take_evidence.extend(ev.iter().copied());
         grade_mix.push(GradeMixLine {
             grade,
+            rule_set,
             mass_g: sat64(mass),
             eligible: diff.is_some(),
             differential_per_tonne_minor: diff.unwrap_or(0),

@@ -614,6 +614,125 @@ pub enum RuleViolation {
         min: u16,
     },
 
+    // ---- custody and grading (issue 11: principles 3 and 5) ----
+    /// A receipt from a registered supplier must name the supplier's dispatch.
+    #[error("receipt from registered supplier {supplier} names no dispatch entry signed by it")]
+    DispatchRequired {
+        /// The registered supplier.
+        supplier: Bytes32,
+    },
+    /// No such dispatch.
+    #[error("dispatch {id} does not exist")]
+    UnknownDispatch {
+        /// Id.
+        id: Uuid,
+    },
+    /// The dispatch names another receiver.
+    #[error("dispatch {dispatch} is addressed to {to}, not to the receiver {signer}")]
+    DispatchNotToReceiver {
+        /// Dispatch.
+        dispatch: Uuid,
+        /// Named receiver.
+        to: Bytes32,
+        /// Signer of the receipt.
+        signer: Bytes32,
+    },
+    /// The dispatch was signed by someone other than the receipt's supplier.
+    #[error("dispatch {dispatch} was signed by {dispatcher}, not by the supplier {supplier:?}")]
+    DispatchNotFromSupplier {
+        /// Dispatch.
+        dispatch: Uuid,
+        /// Its signer.
+        dispatcher: Bytes32,
+        /// The receipt's supplier kid.
+        supplier: Option<Bytes32>,
+    },
+    /// A dispatch can be received once.
+    #[error("dispatch {dispatch} was already received at entry {index}")]
+    DispatchAlreadyReceived {
+        /// Dispatch.
+        dispatch: Uuid,
+        /// The receipt entry.
+        index: u64,
+    },
+    /// Dispatched and received net mass differ by more than the tolerance.
+    #[error(
+        "dispatch {dispatch}: received {received_g} g differs from dispatched {dispatched_g} g by more than {tolerance_g} g"
+    )]
+    DispatchMassMismatch {
+        /// Dispatch.
+        dispatch: Uuid,
+        /// Dispatched grams.
+        dispatched_g: u64,
+        /// Received net grams.
+        received_g: u64,
+        /// Allowed difference, grams.
+        tolerance_g: u64,
+    },
+    /// The receipt is dated before its dispatch.
+    #[error("receipt at {occurred_ms} ms is before its dispatch {dispatch} at {dispatched_ms} ms")]
+    ReceiptBeforeDispatch {
+        /// Dispatch.
+        dispatch: Uuid,
+        /// Dispatch time.
+        dispatched_ms: i64,
+        /// Receipt time.
+        occurred_ms: i64,
+    },
+    /// A receipt from an unregistered supplier must carry evidence hashes.
+    #[error("declared receipt from an unregistered supplier carries no evidence")]
+    DeclaredReceiptWithoutEvidence,
+    /// A consumed lot's grade cannot change.
+    #[error("lot {lot} is already consumed ({consumed_g} g); its grade cannot change")]
+    GradeAfterConsumption {
+        /// Lot.
+        lot: Uuid,
+        /// Grams consumed so far.
+        consumed_g: u64,
+    },
+    /// Only the owner or the grader the owner named may grade a lot.
+    #[error("lot {lot}: signer {signer} is neither the owner {owner} nor its named grader")]
+    GraderNotNamed {
+        /// Lot.
+        lot: Uuid,
+        /// Owner.
+        owner: Bytes32,
+        /// Signer.
+        signer: Bytes32,
+    },
+    /// A grading dated before the lot was received.
+    #[error("lot {lot}: grading at {occurred_ms} ms is before its receipt at {received_ms} ms")]
+    GradedBeforeReceipt {
+        /// Lot.
+        lot: Uuid,
+        /// Receipt time.
+        received_ms: i64,
+        /// Grading time.
+        occurred_ms: i64,
+    },
+    /// The lot's grading was settled; it cannot be graded or settled again.
+    #[error("lot {lot}: grading was settled at entry {index}")]
+    GradeAlreadySettled {
+        /// Lot.
+        lot: Uuid,
+        /// Settlement entry.
+        index: u64,
+    },
+    /// Settling needs a dispute (two gradings or more).
+    #[error("lot {lot} has no disputed grading to settle")]
+    NoGradeDispute {
+        /// Lot.
+        lot: Uuid,
+    },
+    /// The settlement picks an entry that is not a grading of the lot.
+    #[error("lot {lot}: entry {index} is not one of its gradings")]
+    UnknownGrading {
+        /// Lot.
+        lot: Uuid,
+        /// Named entry.
+        index: u64,
+    },
+
     // ---- certificates ----
     /// The scheme version does not exist.
     #[error("scheme {id} version {version} is not published")]
@@ -780,6 +899,18 @@ pub enum RuleViolation {
         /// Customer.
         customer: Bytes32,
     },
+    /// The dispatch and the receipt name different contracts.
+    #[error(
+        "dispatch {dispatch} names contract {dispatch_contract:?}, the receipt {receipt_contract:?}"
+    )]
+    DispatchContractMismatch {
+        /// Dispatch.
+        dispatch: Uuid,
+        /// The dispatch's contract.
+        dispatch_contract: Option<Uuid>,
+        /// The receipt's contract.
+        receipt_contract: Option<Uuid>,
+    },
 }
 
 /// Which way a transformation's mass balance failed.
@@ -861,6 +992,20 @@ impl RuleViolation {
             RuleViolation::StaleCalibration { .. } => "stale_calibration",
             RuleViolation::CalibrationInFuture { .. } => "calibration_in_future",
             RuleViolation::TooFewSpots { .. } => "too_few_spots",
+            RuleViolation::DispatchRequired { .. } => "dispatch_required",
+            RuleViolation::UnknownDispatch { .. } => "unknown_dispatch",
+            RuleViolation::DispatchNotToReceiver { .. } => "dispatch_not_to_receiver",
+            RuleViolation::DispatchNotFromSupplier { .. } => "dispatch_not_from_supplier",
+            RuleViolation::DispatchAlreadyReceived { .. } => "dispatch_already_received",
+            RuleViolation::DispatchMassMismatch { .. } => "dispatch_mass_mismatch",
+            RuleViolation::ReceiptBeforeDispatch { .. } => "receipt_before_dispatch",
+            RuleViolation::DeclaredReceiptWithoutEvidence => "declared_receipt_without_evidence",
+            RuleViolation::GradeAfterConsumption { .. } => "grade_after_consumption",
+            RuleViolation::GraderNotNamed { .. } => "grader_not_named",
+            RuleViolation::GradedBeforeReceipt { .. } => "graded_before_receipt",
+            RuleViolation::GradeAlreadySettled { .. } => "grade_already_settled",
+            RuleViolation::NoGradeDispute { .. } => "no_grade_dispute",
+            RuleViolation::UnknownGrading { .. } => "unknown_grading",
             RuleViolation::UnknownScheme { .. } => "unknown_scheme",
             RuleViolation::CertificateCriterionFailed { .. } => "certificate_criterion_failed",
             RuleViolation::UnknownCertificate { .. } => "unknown_certificate",
@@ -878,6 +1023,7 @@ impl RuleViolation {
             RuleViolation::DeliveryNotToCustomer { .. } => "delivery_not_to_customer",
             RuleViolation::DeliveryKindNotInSpec { .. } => "delivery_kind_not_in_spec",
             RuleViolation::TakeBackNotFromCustomer { .. } => "take_back_not_from_customer",
+            RuleViolation::DispatchContractMismatch { .. } => "dispatch_contract_mismatch",
         }
     }
 }

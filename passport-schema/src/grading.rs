@@ -196,7 +196,9 @@ impl SpotMeans {
 }
 
 /// The checks the grading rule makes on `grading`'s measurements under
-/// `rule_set`, for a grading at `graded_ms` (the event's `occurred_ms`).
+/// `rule_set`, for a grading at `graded_ms` (the rule passes the later of
+/// the event's `occurred_ms` and the log's time, so backdating cannot make
+/// a stale calibration pass).
 ///
 /// Returns every violation, at most one per check, in the order the rule
 /// checks them (the rule rejects the event with the first):

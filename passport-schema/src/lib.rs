@@ -71,6 +71,11 @@ pub use views::{
 /// Default maximum age of an analyser calibration at grading: 12 months.
 pub const DEFAULT_MAX_CALIBRATION_AGE_DAYS: u32 = 365;
 
+/// The tolerance between a dispatch's mass and the net mass received
+/// against it: 0.5 % of the dispatched mass (5,000 ppm), either way,
+/// floored to whole grams.
+pub const DISPATCH_TOLERANCE_PPM: u32 = 5_000;
+
 /// The JSON of the illustrative ISRI-named rule set shipped with the crate
 /// (`data/isri-illustrative-ruleset.json`). **Illustrative only**: it uses
 /// the ISRI copper grade names but is not the published ISRI circular.

@@ -17,7 +17,8 @@ use crate::state::{self, StateStore};
 
 /// Entry indices that `id` (a material or a certificate) depends on:
 /// genesis; every material back to primary lots and received scrap lots,
-/// through source passports, with their creation, transfers, gradings,
+/// through source passports, with their creation (and a receipt's
+/// dispatch), transfers, grader namings, gradings, settlements,
 /// passport, service and end-of-life entries (consumptions by other
 /// branches are left out: they only lower remaining mass); the rule sets
 /// and contracts those entries reference; for a certificate its issuance,
@@ -58,10 +59,16 @@ pub fn provenance(state: &impl StateStore, id: &Uuid) -> Result<BTreeSet<u64>, E
 
     for n in ancestors(state, &start, Depth::Replay)?.values() {
         if let Creation::ScrapReceipt {
-            contract: Some(c), ..
+            contract,
+            dispatch,
+            supplier,
+            ..
         } = &n.creation
         {
-            contracts.insert(*c);
+            contracts.extend(contract.iter().copied());
+            // The supplier's dispatch: the other half of the custody change.
+            set.extend(dispatch.iter().copied());
+            kids.extend(supplier.kid.iter().copied());
         }
         for h in &n.history {
             match &h.change {
@@ -75,6 +82,9 @@ pub fn provenance(state: &impl StateStore, id: &Uuid) -> Result<BTreeSet<u64>, E
                 }
                 Change::ServiceAuthorised { actor, .. } => {
                     kids.insert(*actor);
+                }
+                Change::GraderNamed { grader } => {
+                    kids.insert(*grader);
                 }
                 _ => {}
             }

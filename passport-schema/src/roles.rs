@@ -16,7 +16,8 @@ pub enum Role {
     Refiner,
     /// Receives and grades scrap.
     Recycler,
-    /// Publishes rule sets and schemes; issues certificates; may grade.
+    /// Publishes rule sets and schemes; issues certificates; settles
+    /// disputed gradings; grades lots whose owner named it.
     Certifier,
     /// Records service history on products it owns or whose owner authorised
     /// it; may own products.
@@ -68,8 +69,10 @@ pub fn allowed_roles(kind: EventKind) -> &'static [Role] {
         | EventKind::EndOfLife
         | EventKind::AuthoriseService => CUSTODY,
         EventKind::ReceiveScrap => &[Role::Recycler, Role::Refiner],
+        EventKind::DispatchScrap | EventKind::NameGrader => CUSTODY,
         EventKind::Grade => &[Role::Recycler, Role::Refiner, Role::Certifier],
         EventKind::Assay => &[Role::Certifier, Role::Recycler, Role::Refiner],
+        EventKind::SettleGrade => &[Role::Certifier],
         EventKind::PublishRuleSet | EventKind::PublishScheme | EventKind::IssueCertificate => {
             &[Role::Certifier]
         }

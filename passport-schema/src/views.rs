@@ -65,8 +65,15 @@ pub struct LotView {
     pub created_index: u64,
     /// Consumed inputs.
     pub inputs: Vec<InputUse>,
-    /// Latest grading.
+    /// The grade that applies (the only grading's, the most conservative
+    /// while gradings dispute it, or the settled one).
     pub grade: Option<GradeRecord>,
+    /// True while two gradings or more dispute the grade and no settlement
+    /// has picked one.
+    pub grade_disputed: bool,
+    /// True for a receipt from an unregistered supplier, which rests on the
+    /// receiver's declaration and evidence alone (no co-signed dispatch).
+    pub declared: bool,
     /// Passport, if a product with a passport.
     pub has_passport: bool,
     /// End-of-life entry.
@@ -101,6 +108,8 @@ pub fn lot_view(state: &impl StateStore, id: &Uuid) -> Result<LotView, Error> {
         created_index: n.created_index,
         inputs: n.parents.clone(),
         grade: n.grade.clone(),
+        grade_disputed: state::lot_grading(state, id)?.disputed(),
+        declared: matches!(n.creation, Creation::ScrapReceipt { declared: true, .. }),
         has_passport: n.passport.is_some(),
         end_of_life_index: n.end_of_life,
         certificates: n.certificates.clone(),

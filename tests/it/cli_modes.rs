@@ -39,6 +39,8 @@ pub const F2: &str = "01970000-0000-7000-8000-0000000000c2";
 pub const SCH: &str = "01970000-0000-7000-8000-0000000000d1";
 pub const C1: &str = "01970000-0000-7000-8000-0000000000e1";
 pub const K1: &str = "01970000-0000-7000-8000-0000000000f1";
+pub const D1: &str = "01970000-0000-7000-8000-0000000000d9";
+pub const S3: &str = "01970000-0000-7000-8000-0000000000b3";
 
 /// Keys and input files shared by both modes.
 pub struct World {
@@ -104,6 +106,11 @@ impl World {
         std::fs::write(d.join("refine.json"), refine.to_string()).unwrap();
         std::fs::write(d.join("berry.csv"), BERRY_CSV).unwrap();
         std::fs::write(d.join("birch.csv"), BIRCH_CSV).unwrap();
+        std::fs::write(
+            d.join("ticket.txt"),
+            "weighbridge ticket WB-17: gross 4000 kg",
+        )
+        .unwrap();
         World { dir }
     }
 
@@ -226,6 +233,8 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
         "CN",
         "--source-passport",
         P1,
+        "--evidence",
+        &w.p("ticket.txt"),
     ]);
     go(&["rules", "publish", "--key", &x, "--isri-illustrative"]);
     let g = go(&[
@@ -266,6 +275,8 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
         "CN",
         "--origin-class",
         "pre_consumer",
+        "--evidence",
+        &w.p("ticket.txt"),
     ]);
     go(&[
         "scrap",
@@ -350,6 +361,8 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
         &day(214),
         "--take-back-share-ppm",
         "0",
+        "--grade-rules",
+        &format!("{}@1", isri_id()),
         "--grade",
         "ISRI:Berry/Candy=30000",
         "--min-recycled-share-ppm",
@@ -366,6 +379,49 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
         "--contract",
         K1,
     ]);
+    // A take-back: the customer dispatches, the producer receives it.
+    let d = go(&[
+        "scrap",
+        "dispatch",
+        "--key",
+        &m,
+        "--id",
+        D1,
+        "--to",
+        &format!("{r}.pub"),
+        "--mass-g",
+        "800000",
+        "--description",
+        "busbar offcuts",
+        "--contract",
+        K1,
+    ]);
+    assert_eq!(d["mass_g"], 800_000);
+    let tb = go(&[
+        "scrap",
+        "receive",
+        "--key",
+        &r,
+        "--id",
+        S3,
+        "--gross-g",
+        "850000",
+        "--tare-g",
+        "48000",
+        "--supplier",
+        "Tongling Cable",
+        "--supplier-country",
+        "CN",
+        "--supplier-kid",
+        &format!("{m}.pub"),
+        "--origin-class",
+        "pre_consumer",
+        "--contract",
+        K1,
+        "--dispatch",
+        D1,
+    ]);
+    assert_eq!(tb["declared"], false);
     for (name, args) in [
         ("passport P1", vec!["passport", "show", P1]),
         ("passport P2", vec!["passport", "show", P2]),
@@ -374,6 +430,7 @@ pub fn scenario(mode: &[String], op_key: &Path, w: &World) -> Vec<(String, Value
         ("cert", vec!["cert", "status", C1]),
         ("audit", vec!["contract", "audit", K1]),
         ("entry 12", vec!["log", "entry", "12"]),
+        ("lot S3", vec!["lot", "show", S3]),
     ] {
         reads.push((name.to_string(), go(&args)));
     }
@@ -554,6 +611,10 @@ fn dir_and_node_modes_give_identical_results() {
     assert_eq!(audit["delivered_g"], 8_000_000);
     let p1 = &reads_a[0].1;
     assert_eq!(p1["status"], "consumed");
+    // The take-back is co-signed: the customer's dispatch, not a declaration.
+    let s3 = &reads_a[7].1;
+    assert_eq!(s3["declared"], false, "{s3}");
+    assert!(s3["creation"]["scrap_receipt"]["dispatch"].is_u64(), "{s3}");
     assert_eq!(p1["service_history"].as_array().unwrap().len(), 2);
 
     // Bundles from both modes verify offline with their own log key, and

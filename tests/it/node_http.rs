@@ -123,13 +123,18 @@ async fn lifecycle(n: &TestNode) -> Story {
     .await;
     n.ok(&u, Transfer::new(product, c.kid)).await;
 
+    // The utility, a registered supplier, dispatches what it hands over.
+    let dispatch = DispatchScrap::new(c.b32(), 10_500_000, "end-of-life cable");
+    let dispatch_id = dispatch.id;
+    n.ok(&u, dispatch).await;
     let post = ScrapReceipt::new(
         11_000_000,
         500_000,
         Supplier::new("Anhui Grid Utility", "CN", Some(u.b32())),
         ScrapOrigin::PostConsumer,
     )
-    .source_passport(product);
+    .source_passport(product)
+    .of_dispatch(dispatch_id);
     let post_lot = post.id;
     n.ok(&c, post).await;
     n.ok(&x, isri_illustrative_rule_set().unwrap()).await;

@@ -379,14 +379,31 @@ fn proposal_from_flags(a: &ProposeArgs) -> Result<ContractProposal> {
             })
             .collect::<Result<Vec<MaterialKind>>>()?
     };
+    let grade_rules = match &a.grade_rules {
+        Some(r) => match parse_versioned(r, "--grade-rules")? {
+            (id, Some(version)) => Some(RuleSetRef { id, version }),
+            (_, None) => {
+                return Err(CliError::usage(format!(
+                    "--grade-rules {r:?}: expected ID@VERSION"
+                )));
+            }
+        },
+        None => None,
+    };
     let grades = a
         .grades
         .iter()
         .map(|g| {
+            let rule_set = grade_rules.ok_or_else(|| {
+                CliError::usage(
+                    "--grade needs --grade-rules ID@VERSION: the rule set it is earned under",
+                )
+            })?;
             let (code, diff) = g.rsplit_once('=').ok_or_else(|| {
                 CliError::usage(format!("--grade {g:?}: expected CODE=DIFFERENTIAL"))
             })?;
             Ok(GradeTerm {
+                rule_set,
                 code: code.to_string(),
                 differential_per_tonne_minor: diff.parse().map_err(|_| {
                     CliError::usage(format!("--grade {g:?}: {diff:?} is not a whole number"))

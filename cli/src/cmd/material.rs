@@ -188,11 +188,16 @@ fn render_lot(ctx: &Ctx, v: &LotView) -> String {
     let s = &ctx.style;
     let grade = match &v.grade {
         Some(g) => format!(
-            "{} (rule set {}@{}, entry {})",
+            "{} (rule set {}@{}, entry {}){}",
             g.grade.as_deref().unwrap_or("off-grade"),
             g.rule_set.id,
             g.rule_set.version,
-            g.index
+            g.index,
+            if v.grade_disputed {
+                "; disputed: the most conservative grading applies until settled"
+            } else {
+                ""
+            }
         ),
         None => "-".into(),
     };
@@ -215,12 +220,27 @@ fn render_lot(ctx: &Ctx, v: &LotView) -> String {
         ("primary origin", origin_text(&v.origin_ppm)),
         ("composition", composition_text(v.composition.as_ref())),
         ("grade", grade),
+        ("custody", custody_text(v)),
         ("inputs", inputs),
         ("created", format!("entry {}", v.created_index)),
     ]));
     out.push('\n');
     out.push_str(&history_table(&v.history));
     out
+}
+
+/// How a received lot changed custody: co-signed by its supplier's
+/// dispatch, or declared by the receiver alone.
+fn custody_text(v: &LotView) -> String {
+    match &v.creation {
+        passport_schema::state::records::Creation::ScrapReceipt {
+            dispatch: Some(i), ..
+        } => format!("co-signed (supplier's dispatch, entry {i})"),
+        passport_schema::state::records::Creation::ScrapReceipt { .. } if v.declared => {
+            "declared (unregistered supplier; evidence hashes only)".into()
+        }
+        _ => "-".into(),
+    }
 }
 
 fn parse_input(s: &str) -> Result<InputUse> {

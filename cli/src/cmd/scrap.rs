@@ -4,18 +4,20 @@ use std::collections::BTreeMap;
 
 use passport_schema::grading::{Miss, check_grade, check_measurements, compute_grade};
 use passport_schema::{
-    EventBody, Grading, Instrument, RuleSet, RuleSetRef, ScrapOrigin, ScrapReceipt, Supplier,
-    VisualContaminant,
+    DispatchScrap, EventBody, Grading, Instrument, NameGrader, RuleSet, RuleSetRef, ScrapOrigin,
+    ScrapReceipt, SettleGrade, Supplier, VisualContaminant,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::args::{GradeArgs, ReceiveArgs, RulesCmd, ScrapCmd};
+use crate::args::{
+    DispatchArgs, GradeArgs, NameGraderArgs, ReceiveArgs, RulesCmd, ScrapCmd, SettleArgs,
+};
 use crate::backend::Backend;
 use crate::error::{CliError, EXIT_INVALID, Result};
 use crate::keys::parse_kid;
 use crate::output::{Report, Style, Table, grams, pct};
-use crate::parse::{parse_enum, parse_id, parse_versioned, read_json};
+use crate::parse::{hash_file, parse_enum, parse_id, parse_versioned, read_json};
 use crate::readings::{self, Averaged, Unit};
 use crate::time::parse_time;
 use crate::{Ctx, submitted};
@@ -23,6 +25,9 @@ use crate::{Ctx, submitted};
 pub(crate) fn scrap(ctx: &mut Ctx, cmd: ScrapCmd) -> Result<Report> {
     match cmd {
         ScrapCmd::Receive(a) => receive(ctx, a),
+        ScrapCmd::Dispatch(a) => dispatch(ctx, a),
+        ScrapCmd::NameGrader(a) => name_grader(ctx, a),
+        ScrapCmd::Settle(a) => settle(ctx, a),
         ScrapCmd::Grade(a) => grade(ctx, a),
     }
 }
@@ -59,6 +64,11 @@ fn receive(ctx: &mut Ctx, a: ReceiveArgs) -> Result<Report> {
         .as_deref()
         .map(|c| parse_id(c, "--contract"))
         .transpose()?;
+    let dispatch = a
+        .dispatch
+        .as_deref()
+        .map(|d| parse_id(d, "--dispatch"))
+        .transpose()?;
     let receipt = ScrapReceipt {
         id,
         gross_g: a.gross_g,
@@ -68,6 +78,12 @@ fn receive(ctx: &mut Ctx, a: ReceiveArgs) -> Result<Report> {
         source_passports: sources.clone(),
         origin_class,
         contract,
+        dispatch,
+        evidence: a
+            .evidence
+            .iter()
+            .map(|p| hash_file(p))
+            .collect::<Result<Vec<_>>>()?,
     };
     let net = receipt.net_g;
     let backend = ctx.backend()?;
@@ -83,12 +99,104 @@ fn receive(ctx: &mut Ctx, a: ReceiveArgs) -> Result<Report> {
     if let Some(c) = contract {
         extra.push(("take-back under contract", c.to_string()));
     }
+    match dispatch {
+        Some(d) => extra.push(("co-signed: dispatch", d.to_string())),
+        None => extra.push(("declared", "unregistered supplier, evidence only".into())),
+    }
     Ok(submitted(
         ctx,
         "receive_scrap",
         &r,
         &extra,
-        json!({"id": id, "net_g": net, "origin_class": origin_class, "contract": contract}),
+        json!({"id": id, "net_g": net, "origin_class": origin_class, "contract": contract,
+               "dispatch": dispatch, "declared": dispatch.is_none()}),
+    ))
+}
+
+fn name_grader(ctx: &mut Ctx, a: NameGraderArgs) -> Result<Report> {
+    let lot = parse_id(&a.lot, "--lot")?;
+    let grader = parse_kid(&a.grader)?;
+    let backend = ctx.backend()?;
+    let r = ctx.sign_submit(
+        backend.as_ref(),
+        &a.key,
+        EventBody::NameGrader(NameGrader { lot, grader }),
+    )?;
+    Ok(submitted(
+        ctx,
+        "name_grader",
+        &r,
+        &[
+            ("scrap lot", lot.to_string()),
+            ("grader", grader.to_string()),
+        ],
+        json!({"lot": lot, "grader": grader}),
+    ))
+}
+
+fn settle(ctx: &mut Ctx, a: SettleArgs) -> Result<Report> {
+    let lot = parse_id(&a.lot, "--lot")?;
+    let backend = ctx.backend()?;
+    let r = ctx.sign_submit(
+        backend.as_ref(),
+        &a.key,
+        EventBody::SettleGrade(SettleGrade {
+            lot,
+            grading: a.grading,
+            reason: a.reason.clone(),
+        }),
+    )?;
+    Ok(submitted(
+        ctx,
+        "settle_grade",
+        &r,
+        &[
+            ("scrap lot", lot.to_string()),
+            ("grading that applies", format!("entry {}", a.grading)),
+        ],
+        json!({"lot": lot, "grading": a.grading}),
+    ))
+}
+
+fn dispatch(ctx: &mut Ctx, a: DispatchArgs) -> Result<Report> {
+    let to = parse_kid(&a.to)?;
+    let id = match &a.id {
+        Some(s) => parse_id(s, "--id")?,
+        None => Uuid::now_v7(),
+    };
+    let contract = a
+        .contract
+        .as_deref()
+        .map(|c| parse_id(c, "--contract"))
+        .transpose()?;
+    let d = DispatchScrap {
+        id,
+        to,
+        mass_g: a.mass_g,
+        description: a.description.clone(),
+        evidence: a
+            .evidence
+            .iter()
+            .map(|p| hash_file(p))
+            .collect::<Result<Vec<_>>>()?,
+        contract,
+    };
+    let backend = ctx.backend()?;
+    let r = ctx.sign_submit(backend.as_ref(), &a.key, EventBody::DispatchScrap(d))?;
+    let mut extra = vec![
+        ("dispatch", id.to_string()),
+        ("to", to.to_string()),
+        ("mass", grams(a.mass_g)),
+    ];
+    if let Some(c) = contract {
+        extra.push(("take-back under contract", c.to_string()));
+    }
+    Ok(submitted(
+        ctx,
+        "dispatch_scrap",
+        &r,
+        &extra,
+        json!({"id": id, "to": to, "mass_g": a.mass_g, "contract": contract}),
     ))
 }
 

@@ -38,7 +38,21 @@ impl ScrapReceipt {
             source_passports: Vec::new(),
             origin_class,
             contract: None,
+            dispatch: None,
+            evidence: Vec::new(),
         }
+    }
+
+    /// Names the supplier's dispatch this receipt takes in.
+    pub fn of_dispatch(mut self, dispatch: Uuid) -> Self {
+        self.dispatch = Some(dispatch);
+        self
+    }
+
+    /// Adds an evidence hash (weighbridge ticket, invoice).
+    pub fn evidence(mut self, sha256: Bytes32) -> Self {
+        self.evidence.push(sha256);
+        self
     }
 
     /// Adds a source passport.
@@ -48,6 +62,26 @@ impl ScrapReceipt {
     }
 
     /// Marks it as a take-back under a contract.
+    pub fn under_contract(mut self, contract: Uuid) -> Self {
+        self.contract = Some(contract);
+        self
+    }
+}
+
+impl DispatchScrap {
+    /// A dispatch of `mass_g` to `to` with a fresh id.
+    pub fn new(to: impl Into<Bytes32>, mass_g: u64, description: &str) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            to: to.into(),
+            mass_g,
+            description: description.to_owned(),
+            evidence: Vec::new(),
+            contract: None,
+        }
+    }
+
+    /// Marks it as a take-back dispatch under a contract.
     pub fn under_contract(mut self, contract: Uuid) -> Self {
         self.contract = Some(contract);
         self
@@ -469,9 +503,16 @@ impl ContractBuilder {
         self
     }
 
-    /// Adds an eligible grade and its differential per tonne.
-    pub fn grade(mut self, code: &str, differential_per_tonne_minor: i64) -> Self {
+    /// Adds an eligible grade of a rule set version and its differential
+    /// per tonne.
+    pub fn grade(
+        mut self,
+        rule_set: RuleSetRef,
+        code: &str,
+        differential_per_tonne_minor: i64,
+    ) -> Self {
         self.c.take_back.grades.push(GradeTerm {
+            rule_set,
             code: code.to_owned(),
             differential_per_tonne_minor,
         });

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::common::MaterialKind;
+use super::common::{MaterialKind, RuleSetRef};
 use crate::bytes::Bytes32;
 
 /// What may be delivered.
@@ -22,6 +22,8 @@ pub struct MaterialSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GradeTerm {
+    /// The rule set and version the grade must be earned under.
+    pub rule_set: RuleSetRef,
     /// Grade code, e.g. `ISRI:Berry/Candy`.
     pub code: String,
     /// Price differential per tonne (1,000,000 g), minor units of the

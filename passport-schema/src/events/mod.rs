@@ -32,8 +32,8 @@ pub use material::{
     ServiceKind, Transfer, Transformation,
 };
 pub use scrap::{
-    GradeSpec, Grading, Instrument, Reading, RuleSet, ScrapOrigin, ScrapReceipt, Supplier,
-    VisualContaminant,
+    DispatchScrap, GradeSpec, Grading, Instrument, NameGrader, Reading, RuleSet, ScrapOrigin,
+    ScrapReceipt, SettleGrade, Supplier, VisualContaminant,
 };
 
 /// The payload schema version this crate writes and accepts. Version 2
@@ -143,6 +143,12 @@ event_kinds! {
     AuthoriseService(ServiceAuthorisation) => "authorise_service",
     /// Scrap lot receipt (a take-back when it names a contract).
     ReceiveScrap(ScrapReceipt) => "receive_scrap",
+    /// Scrap dispatch (signed by the supplier; a receipt names it).
+    DispatchScrap(DispatchScrap) => "dispatch_scrap",
+    /// Naming a scrap lot's grader (by its owner).
+    NameGrader(NameGrader) => "name_grader",
+    /// Settling a disputed grading (by the rule set's publisher).
+    SettleGrade(SettleGrade) => "settle_grade",
     /// Grading rule set publication.
     PublishRuleSet(RuleSet) => "publish_rule_set",
     /// Scrap lot grading.

@@ -52,6 +52,58 @@ pub struct ScrapReceipt {
     pub origin_class: ScrapOrigin,
     /// Contract this take-back is made under, if any.
     pub contract: Option<Uuid>,
+    /// The supplier's [`DispatchScrap`] this receipt takes in. Required
+    /// when the supplier is a registered actor (`supplier.kid`) and for
+    /// every take-back.
+    pub dispatch: Option<Uuid>,
+    /// SHA-256 of off-ledger evidence (weighbridge ticket, invoice).
+    /// Required when the supplier is not registered (a *declared* receipt).
+    pub evidence: Vec<Bytes32>,
+}
+
+/// Dispatches scrap to a named receiver; signed by the supplier. The
+/// receiver's [`ScrapReceipt`] names it, so custody changes only with both
+/// signatures. With `contract` set it is the customer's take-back dispatch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchScrap {
+    /// New dispatch id.
+    pub id: Uuid,
+    /// The receiver's key id.
+    pub to: Bytes32,
+    /// Dispatched net mass, grams.
+    pub mass_g: u64,
+    /// What is dispatched (free text).
+    pub description: String,
+    /// SHA-256 of off-ledger evidence (delivery note, weighbridge ticket).
+    pub evidence: Vec<Bytes32>,
+    /// The contract this take-back dispatch is made under, if any.
+    pub contract: Option<Uuid>,
+}
+
+/// Names the one actor besides the owner who may grade a scrap lot; signed
+/// by the lot's owner. A later naming replaces the earlier one; a transfer
+/// of the lot ends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameGrader {
+    /// The scrap lot.
+    pub lot: Uuid,
+    /// The grader's key id.
+    pub grader: Bytes32,
+}
+
+/// Settles a disputed grading: the publisher of the rule set of the lot's
+/// first grading picks which of the lot's gradings applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettleGrade {
+    /// The scrap lot.
+    pub lot: Uuid,
+    /// The entry index of the grading that applies.
+    pub grading: u64,
+    /// Why (free text).
+    pub reason: String,
 }
 
 /// Visually assessed contaminant classes.

@@ -37,7 +37,7 @@ pub(super) fn propose<S: StateStore>(
     let mut codes = BTreeSet::new();
     for g in &e.take_back.grades {
         text("take_back.grades.code", &g.code)?;
-        if !codes.insert(g.code.as_str()) {
+        if !codes.insert((g.rule_set, g.code.as_str())) {
             return Err(
                 invalid("take_back.grades", format!("grade {} listed twice", g.code)).into(),
             );

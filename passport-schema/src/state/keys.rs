@@ -13,6 +13,8 @@
 //! | `scheme-latest/` + uuid | [`LatestVersion`](super::records::LatestVersion) |
 //! | `cert/` + uuid | [`CertificateRecord`](super::records::CertificateRecord) |
 //! | `contract/` + uuid | [`ContractRecord`](super::records::ContractRecord) |
+//! | `dispatch/` + uuid | [`DispatchRecord`](super::records::DispatchRecord) |
+//! | `lot-grading/` + uuid | [`LotGradingRecord`](super::records::LotGradingRecord) |
 //! | `id/` + uuid | [`IdClaim`](super::records::IdClaim): global id uniqueness |
 //! | `clock` | [`ClockHead`](super::records::ClockHead): the log's latest time |
 //! | `clock/` + number (u64 BE) | [`ClockRecord`](super::records::ClockRecord): every reading |
@@ -88,4 +90,14 @@ pub fn contract(id: &Uuid) -> Vec<u8> {
 /// `id/` + uuid.
 pub fn id_claim(id: &Uuid) -> Vec<u8> {
     with(b"id/", &[id.as_bytes()])
+}
+
+/// `dispatch/` + uuid.
+pub fn dispatch(id: &Uuid) -> Vec<u8> {
+    with(b"dispatch/", &[id.as_bytes()])
+}
+
+/// `lot-grading/` + lot uuid.
+pub fn lot_grading(id: &Uuid) -> Vec<u8> {
+    with(b"lot-grading/", &[id.as_bytes()])
 }

@@ -77,7 +77,8 @@ pub(crate) fn encode_record<T: Serialize>(value: &T) -> Result<Vec<u8>, StateErr
 
 use records::{
     ActorRecord, BrandRecord, CertificateRecord, ClockHead, ClockRecord, ContractRecord,
-    GenesisRecord, IdClaim, LatestVersion, MaterialRecord, RuleSetRecord, SchemeRecord,
+    DispatchRecord, GenesisRecord, IdClaim, LatestVersion, LotGradingRecord, MaterialRecord,
+    RuleSetRecord, SchemeRecord,
 };
 use uuid::Uuid;
 
@@ -191,6 +192,16 @@ pub fn certificate(
 /// A contract by id.
 pub fn contract(state: &impl StateStore, id: &Uuid) -> Result<Option<ContractRecord>, StateError> {
     get_record(state, &keys::contract(id))
+}
+
+/// A scrap dispatch.
+pub fn dispatch(state: &impl StateStore, id: &Uuid) -> Result<Option<DispatchRecord>, StateError> {
+    get_record(state, &keys::dispatch(id))
+}
+
+/// A lot's named grader and gradings (empty if it has none).
+pub fn lot_grading(state: &impl StateStore, id: &Uuid) -> Result<LotGradingRecord, StateError> {
+    Ok(get_record(state, &keys::lot_grading(id))?.unwrap_or_default())
 }
 
 /// Which record (if any) claimed an id.

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::bytes::Bytes32;
 use crate::criteria::CriterionResult;
 use crate::events::{
-    Composition, ContractProposal, InputUse, MaterialKind, PassportIssue, Process, RuleSet,
-    RuleSetRef, Scheme, SchemeRef, ScrapOrigin, ServiceKind, Supplier,
+    Composition, ContractProposal, DispatchScrap, InputUse, MaterialKind, PassportIssue, Process,
+    RuleSet, RuleSetRef, Scheme, SchemeRef, ScrapOrigin, ServiceKind, Supplier,
 };
 use crate::roles::Role;
 
@@ -130,6 +130,12 @@ pub enum Creation {
         origin_class: ScrapOrigin,
         /// Take-back contract, if any.
         contract: Option<Uuid>,
+        /// The entry of the supplier's dispatch it took in (a co-signed
+        /// custody change), if any.
+        dispatch: Option<u64>,
+        /// True when the supplier is not registered: the receipt rests on
+        /// the receiver's declaration and its evidence hashes alone.
+        declared: bool,
     },
 }
 
@@ -192,6 +198,16 @@ pub enum Change {
         /// Evidence hashes.
         evidence: Vec<Bytes32>,
     },
+    /// Its owner named a grader.
+    GraderNamed {
+        /// The grader.
+        grader: Bytes32,
+    },
+    /// A disputed grading was settled.
+    GradeSettled {
+        /// The grading entry that applies.
+        grading: u64,
+    },
     /// A certificate was issued on it.
     Certified {
         /// Certificate id.
@@ -213,7 +229,8 @@ pub struct HistoryItem {
     pub change: Change,
 }
 
-/// The latest grading of a scrap lot.
+/// The grade that applies to a scrap lot: its only grading, the most
+/// conservative of disputing gradings, or the settled one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GradeRecord {
@@ -259,7 +276,7 @@ pub struct MaterialRecord {
     pub created_index: u64,
     /// What was consumed to create it (blend inputs, or source passports).
     pub parents: Vec<InputUse>,
-    /// Latest grading (scrap lots).
+    /// The grade that applies (scrap lots); every grading is in `lot-grading/`.
     pub grade: Option<GradeRecord>,
     /// Passport (products).
     pub passport: Option<PassportIssue>,
@@ -422,6 +439,67 @@ pub struct ContractRecord {
     pub take_backs: Vec<TakeBackRecord>,
 }
 
+/// A scrap dispatch and whether it was received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchRecord {
+    /// The dispatch.
+    pub dispatch: DispatchScrap,
+    /// Its signer: the supplier.
+    pub supplier: Bytes32,
+    /// Dispatch entry.
+    pub index: u64,
+    /// Dispatch time (declared).
+    pub occurred_ms: i64,
+    /// The receipt entry that took it in, once received.
+    pub received: Option<u64>,
+}
+
+/// A grader named by a lot's owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedGraderRecord {
+    /// The grader.
+    pub grader: Bytes32,
+    /// The owner who named it (the naming lapses when the lot changes owner).
+    pub owner: Bytes32,
+    /// Naming entry.
+    pub index: u64,
+}
+
+/// One grading of a lot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GradingEntry {
+    /// Grading entry.
+    pub index: u64,
+    /// Rule set applied.
+    pub rule_set: RuleSetRef,
+    /// Grade (None = off-grade).
+    pub grade: Option<String>,
+    /// The grade's precedence in its rule set (None = off-grade).
+    pub precedence: Option<u16>,
+}
+
+/// Who may grade a scrap lot and every grading it received.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LotGradingRecord {
+    /// The grader the owner named, if any.
+    pub grader: Option<NamedGraderRecord>,
+    /// Every grading, in order; more than one is a dispute until settled.
+    pub gradings: Vec<GradingEntry>,
+    /// The settlement entry, once settled.
+    pub settled: Option<u64>,
+}
+
+impl LotGradingRecord {
+    /// Two gradings or more and no settlement.
+    pub fn disputed(&self) -> bool {
+        self.gradings.len() > 1 && self.settled.is_none()
+    }
+}
+
 /// What an id names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -436,6 +514,8 @@ pub enum IdKind {
     Certificate,
     /// Contract.
     Contract,
+    /// Scrap dispatch.
+    Dispatch,
 }
 
 /// The first use of an id.

@@ -380,7 +380,7 @@ fn scrap_from_a_certified_passport_inherits_its_claim() {
     )
     .unwrap();
     w.l.submit(&utility, Transfer::new(prod, r.kid)).unwrap();
-    let mut s = ScrapReceipt::new(
+    let mut s = receipt(
         2 * T,
         0,
         Supplier::new("Utility", "CN", None),

@@ -226,3 +226,30 @@ pub fn passport_for(product: Uuid) -> PassportIssue {
     .step(Process::Assemble, "Tongling Cable Works", "CN")
     .build()
 }
+
+/// A scrap receipt. From an unregistered supplier (no `kid`) it is a
+/// declared receipt and carries its weighbridge ticket's hash, as the rules
+/// require; a registered supplier's receipt needs `.of_dispatch(..)`.
+pub fn receipt(gross_g: u64, tare_g: u64, supplier: Supplier, origin: ScrapOrigin) -> ScrapReceipt {
+    let r = ScrapReceipt::new(gross_g, tare_g, supplier, origin);
+    if r.supplier.kid.is_none() {
+        r.evidence(sha256(b"weighbridge ticket"))
+    } else {
+        r
+    }
+}
+
+/// The supplier `from` dispatches `mass_g` to `to`; returns the dispatch id.
+pub fn dispatch(
+    l: &mut Ledger,
+    from: &Actor,
+    to: &Actor,
+    mass_g: u64,
+    contract: Option<Uuid>,
+) -> Uuid {
+    let mut d = DispatchScrap::new(to.b32(), mass_g, "copper scrap");
+    d.contract = contract;
+    let id = d.id;
+    l.submit(from, d).unwrap();
+    id
+}

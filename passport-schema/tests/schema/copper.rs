@@ -25,7 +25,7 @@ fn yard() -> Yard {
     let x = l.actor(&op, 6, "Certifier", &[Role::Certifier]);
     l.submit(&x, isri()).unwrap();
     let sup = Supplier::new("Scrap Dealer", "CN", None);
-    let s = ScrapReceipt::new(10 * T, 0, sup, ScrapOrigin::PostConsumer);
+    let s = receipt(10 * T, 0, sup, ScrapOrigin::PostConsumer);
     l.submit(&r, s.clone()).unwrap();
     l.submit(
         &r,

@@ -117,17 +117,20 @@ pub fn story() -> Story {
     .unwrap();
     l.submit(&u, Transfer::new(product, c.kid)).unwrap();
 
-    // Scrap receipts and grading.
-    let post = ScrapReceipt::new(
+    // Scrap receipts and grading. The utility, a registered supplier,
+    // dispatches the scrap it hands over; the receipt names the dispatch.
+    let post_dispatch = dispatch(&mut l, &u, &c, 10_500_000, None);
+    let post = receipt(
         11_000_000,
         500_000,
         Supplier::new("Anhui Grid Utility", "CN", Some(u.b32())),
         ScrapOrigin::PostConsumer,
     )
-    .source_passport(product);
+    .source_passport(product)
+    .of_dispatch(post_dispatch);
     let post_lot = post.id;
     l.submit(&c, post).unwrap();
-    let pre = ScrapReceipt::new(
+    let pre = receipt(
         5_200_000,
         200_000,
         Supplier::new("Wuhu Wire", "CN", None),
@@ -236,8 +239,8 @@ pub fn story() -> Story {
     };
     let k = ContractBuilder::new(m.kid, spec, T0, T0 + 365 * DAY, "CNY")
         .take_back_share(100_000)
-        .grade("ISRI:Berry/Candy", 30_000)
-        .grade("ISRI:Birch/Cliff", -15_000)
+        .grade(isri_ref(), "ISRI:Berry/Candy", 30_000)
+        .grade(isri_ref(), "ISRI:Birch/Cliff", -15_000)
         .min_recycled_share(300_000)
         .build();
     let kid_ = k.id;
@@ -249,13 +252,15 @@ pub fn story() -> Story {
     let d2 = l
         .submit(&r, Transfer::delivery(refined_b, m.kid, kid_))
         .unwrap();
-    let tb1 = ScrapReceipt::new(
+    let tb1_dispatch = dispatch(&mut l, &m, &r, 4000000, Some(kid_));
+    let tb1 = receipt(
         4_100_000,
         100_000,
         Supplier::new("Tongling Cable Works", "CN", Some(m.b32())),
         ScrapOrigin::PreConsumer,
     )
-    .under_contract(kid_);
+    .under_contract(kid_)
+    .of_dispatch(tb1_dispatch);
     let tb1_id = tb1.id;
     l.submit(&r, tb1).unwrap();
     l.submit(
@@ -265,13 +270,15 @@ pub fn story() -> Story {
             .build(),
     )
     .unwrap();
-    let tb2 = ScrapReceipt::new(
+    let tb2_dispatch = dispatch(&mut l, &m, &r, 1500000, Some(kid_));
+    let tb2 = receipt(
         1_600_000,
         100_000,
         Supplier::new("Tongling Cable Works", "CN", Some(m.b32())),
         ScrapOrigin::PreConsumer,
     )
-    .under_contract(kid_);
+    .under_contract(kid_)
+    .of_dispatch(tb2_dispatch);
     let tb2_id = tb2.id;
     l.submit(&r, tb2).unwrap();
     l.submit(
@@ -282,13 +289,15 @@ pub fn story() -> Story {
     )
     .unwrap();
     // An off-grade take-back counts in the mix but is not eligible.
-    let tb3 = ScrapReceipt::new(
+    let tb3_dispatch = dispatch(&mut l, &m, &r, 500000, Some(kid_));
+    let tb3 = receipt(
         600_000,
         100_000,
         Supplier::new("Tongling Cable Works", "CN", Some(m.b32())),
         ScrapOrigin::PreConsumer,
     )
-    .under_contract(kid_);
+    .under_contract(kid_)
+    .of_dispatch(tb3_dispatch);
     let tb3_id = tb3.id;
     l.submit(&r, tb3).unwrap();
     l.submit(

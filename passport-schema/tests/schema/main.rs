@@ -12,6 +12,7 @@ mod assay;
 mod claims;
 mod common;
 mod copper;
+mod custody;
 mod encoding;
 mod grading;
 mod lifecycle;

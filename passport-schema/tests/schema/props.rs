@@ -164,7 +164,7 @@ impl Rng {
         }
     }
     fn body(&mut self) -> EventBody {
-        match self.below(19) {
+        match self.below(22) {
             0 => Genesis::new(&self.text(), self.actor(), self.b32()).into(),
             1 => self.actor().into(),
             2 => GrantRole {
@@ -274,6 +274,8 @@ impl Rng {
                     ScrapOrigin::Home,
                 ]),
                 contract: self.opt(|r| r.uuid()),
+                dispatch: self.opt(|r| r.uuid()),
+                evidence: self.vec(2, |r| r.b32()),
             }
             .into(),
             11 => RuleSet {
@@ -356,6 +358,7 @@ impl Rng {
                 take_back: TakeBackTerms {
                     min_share_ppm: self.u32(),
                     grades: self.vec(3, |r| GradeTerm {
+                        rule_set: r.rsref(),
                         code: r.text(),
                         differential_per_tonne_minor: r.i64(),
                     }),
@@ -368,6 +371,26 @@ impl Rng {
                 product: self.uuid(),
                 actor: self.b32(),
                 until_ms: self.opt(|r| r.i64()),
+            }
+            .into(),
+            18 => DispatchScrap {
+                id: self.uuid(),
+                to: self.b32(),
+                mass_g: self.int(),
+                description: self.text(),
+                evidence: self.vec(2, |r| r.b32()),
+                contract: self.opt(|r| r.uuid()),
+            }
+            .into(),
+            19 => NameGrader {
+                lot: self.uuid(),
+                grader: self.b32(),
+            }
+            .into(),
+            20 => SettleGrade {
+                lot: self.uuid(),
+                grading: self.u64(),
+                reason: self.text(),
             }
             .into(),
             _ => ContractAcceptance {
@@ -456,7 +479,7 @@ fn build_graph(seed: u64, steps: usize) -> Graph {
             ScrapOrigin::PreConsumer,
             ScrapOrigin::Home,
         ]);
-        let s = ScrapReceipt::new(
+        let s = receipt(
             1 + rng.below(20_000_000),
             0,
             Supplier::new("S", "CN", None),

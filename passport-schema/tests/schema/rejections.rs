@@ -88,7 +88,7 @@ impl W {
         let p = primary(100 * T, "CL");
         l.submit(&r, p.clone()).unwrap();
         let sup = Supplier::new("Scrap Trader", "CN", None);
-        let g = ScrapReceipt::new(10 * T, 0, sup.clone(), ScrapOrigin::PreConsumer);
+        let g = receipt(10 * T, 0, sup.clone(), ScrapOrigin::PreConsumer);
         l.submit(&r, g.clone()).unwrap();
         l.submit(
             &r,
@@ -97,11 +97,11 @@ impl W {
                 .build(),
         )
         .unwrap();
-        let ug = ScrapReceipt::new(5 * T, 0, sup.clone(), ScrapOrigin::PostConsumer);
+        let ug = receipt(5 * T, 0, sup.clone(), ScrapOrigin::PostConsumer);
         l.submit(&r, ug.clone()).unwrap();
-        let fresh = ScrapReceipt::new(4 * T, 0, sup.clone(), ScrapOrigin::PreConsumer);
+        let fresh = receipt(4 * T, 0, sup.clone(), ScrapOrigin::PreConsumer);
         l.submit(&r, fresh.clone()).unwrap();
-        let g2 = ScrapReceipt::new(3 * T, 0, sup.clone(), ScrapOrigin::PreConsumer);
+        let g2 = receipt(3 * T, 0, sup.clone(), ScrapOrigin::PreConsumer);
         l.submit(&r, g2.clone()).unwrap();
         l.submit(
             &r,
@@ -137,7 +137,7 @@ impl W {
         let prim = refine(&mut l, &r, &[(p.id, 5 * T)], Some(999_970));
 
         // A recycler-produced lot (producer lacks refiner).
-        let g3 = ScrapReceipt::new(2 * T, 0, sup, ScrapOrigin::PreConsumer);
+        let g3 = receipt(2 * T, 0, sup, ScrapOrigin::PreConsumer);
         l.submit(&c, g3.clone()).unwrap();
         l.submit(
             &c,
@@ -237,7 +237,7 @@ impl W {
         };
         let k = ContractBuilder::new(m.kid, spec.clone(), T0, T0 + 365 * DAY, "CNY")
             .take_back_share(100_000)
-            .grade("ISRI:Berry/Candy", 30_000)
+            .grade(isri_ref(), "ISRI:Berry/Candy", 30_000)
             .min_recycled_share(300_000)
             .build();
         l.submit(&r, k.clone()).unwrap();
@@ -845,7 +845,7 @@ fn sup() -> Supplier {
 reject!(
     net_mass_mismatch,
     |w| {
-        let mut s = ScrapReceipt::new(10, 2, sup(), ScrapOrigin::PreConsumer);
+        let mut s = receipt(10, 2, sup(), ScrapOrigin::PreConsumer);
         s.net_g = 9;
         w.check(&w.r, s)
     },
@@ -854,7 +854,7 @@ reject!(
 reject!(
     tare_above_gross,
     |w| {
-        let mut s = ScrapReceipt::new(10, 2, sup(), ScrapOrigin::PreConsumer);
+        let mut s = receipt(10, 2, sup(), ScrapOrigin::PreConsumer);
         s.tare_g = 11;
         w.check(&w.r, s)
     },
@@ -864,7 +864,7 @@ reject!(
     source_passport_not_end_of_life,
     |w| w.check(
         &w.r,
-        ScrapReceipt::new(T, 0, sup(), ScrapOrigin::PostConsumer).source_passport(w.not_eol)
+        receipt(T, 0, sup(), ScrapOrigin::PostConsumer).source_passport(w.not_eol)
     ),
     RuleViolation::SourcePassportNotEndOfLife { .. }
 );
@@ -872,7 +872,7 @@ reject!(
     source_without_passport,
     |w| w.check(
         &w.r,
-        ScrapReceipt::new(T, 0, sup(), ScrapOrigin::PostConsumer).source_passport(w.prod_nopass)
+        receipt(T, 0, sup(), ScrapOrigin::PostConsumer).source_passport(w.prod_nopass)
     ),
     RuleViolation::SourceWithoutPassport { .. }
 );
@@ -880,7 +880,7 @@ reject!(
     source_passport_not_owned,
     |w| w.check(
         &w.c,
-        ScrapReceipt::new(T, 0, sup(), ScrapOrigin::PostConsumer).source_passport(w.eol)
+        receipt(T, 0, sup(), ScrapOrigin::PostConsumer).source_passport(w.eol)
     ),
     RuleViolation::NotOwner { .. }
 );
@@ -888,7 +888,7 @@ reject!(
     passport_scrap_pre_consumer,
     |w| w.check(
         &w.r,
-        ScrapReceipt::new(T, 0, sup(), ScrapOrigin::PreConsumer).source_passport(w.eol)
+        receipt(T, 0, sup(), ScrapOrigin::PreConsumer).source_passport(w.eol)
     ),
     RuleViolation::PassportScrapMustBePostConsumer { .. }
 );
@@ -896,7 +896,7 @@ reject!(
     scrap_exceeds_sources,
     |w| w.check(
         &w.r,
-        ScrapReceipt::new(T + 1, 0, sup(), ScrapOrigin::PostConsumer).source_passport(w.eol)
+        receipt(T + 1, 0, sup(), ScrapOrigin::PostConsumer).source_passport(w.eol)
     ),
     RuleViolation::ScrapExceedsSources { .. }
 );
@@ -1319,7 +1319,7 @@ reject!(
     take_back_not_from_customer,
     |w| w.check(
         &w.r,
-        ScrapReceipt::new(
+        receipt(
             T,
             0,
             Supplier::new("U", "CN", Some(w.u.b32())),
@@ -1333,7 +1333,7 @@ reject!(
     take_back_by_non_producer,
     |w| w.check(
         &w.c,
-        ScrapReceipt::new(
+        receipt(
             T,
             0,
             Supplier::new("M", "CN", Some(w.m.b32())),

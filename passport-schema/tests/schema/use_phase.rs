@@ -159,7 +159,8 @@ fn used_product_yields_post_consumer_scrap() {
         .unwrap();
     w.l.submit(&w.u, eol(w.p)).unwrap();
     w.l.submit(&w.u, Transfer::new(w.p, w.c.kid)).unwrap();
-    let r = post_receipt(&w.u, w.p);
+    let d = dispatch(&mut w.l, &w.u.clone(), &w.c.clone(), T, None);
+    let r = post_receipt(&w.u, w.p).of_dispatch(d);
     w.l.submit(&w.c, r.clone()).unwrap();
     assert_eq!(w.l.material(&r.id).recycled_post_ppm, 1_000_000);
 }
@@ -267,6 +268,11 @@ fn end_of_life_dated_before_the_install_is_never_used() {
 
 #[test]
 fn self_supplied_scrap_is_home_scrap() {
+    // A receipt naming the receiver's own key as its supplier needs a
+    // dispatch signed by that key to itself, which custody refuses: a
+    // recycler cannot receive its own scrap as recycled content at all
+    // (home scrap is a transformation's `scrap` output). Premise changed
+    // by the co-signed custody rules; the cheat stays closed.
     let mut w = U::new();
     let r = ScrapReceipt::new(
         T,
@@ -274,27 +280,26 @@ fn self_supplied_scrap_is_home_scrap() {
         Supplier::new("Hefei Recycling", "CN", Some(w.c.b32())),
         ScrapOrigin::PostConsumer,
     );
-    w.l.submit(&w.c, r.clone()).unwrap();
-    assert_eq!(w.l.material(&r.id).recycled_ppm(), 0);
-    let r = ScrapReceipt::new(
-        T,
-        0,
-        Supplier::new("Hefei Recycling", "CN", Some(w.c.b32())),
-        ScrapOrigin::PreConsumer,
+    let got = w.l.submit(&w.c, r);
+    assert!(
+        matches!(got, Err(RuleViolation::DispatchRequired { .. })),
+        "{got:?}"
     );
-    w.l.submit(&w.c, r.clone()).unwrap();
-    assert_eq!(w.l.material(&r.id).recycled_ppm(), 0);
+    let to_self = DispatchScrap::new(w.c.b32(), T, "own scrap");
+    assert!(w.l.submit(&w.c, to_self).is_err());
 }
 
 #[test]
 fn scrap_from_second_key_of_receiver_organisation_is_home_scrap() {
     let mut w = U::new();
+    let d = dispatch(&mut w.l, &w.c2.clone(), &w.c.clone(), T, None);
     let r = ScrapReceipt::new(
         T,
         0,
         Supplier::new("Hefei Recycling yard 2", "CN", Some(w.c2.b32())),
         ScrapOrigin::PostConsumer,
-    );
+    )
+    .of_dispatch(d);
     w.l.submit(&w.c, r.clone()).unwrap();
     assert_eq!(w.l.material(&r.id).recycled_ppm(), 0);
     // Another organisation's scrap keeps its declared class.
@@ -303,7 +308,8 @@ fn scrap_from_second_key_of_receiver_organisation_is_home_scrap() {
         0,
         Supplier::new("Anhui Grid Utility", "CN", Some(w.u.b32())),
         ScrapOrigin::PostConsumer,
-    );
+    )
+    .of_dispatch(dispatch(&mut w.l, &w.u.clone(), &w.c.clone(), T, None));
     w.l.submit(&w.c, r.clone()).unwrap();
     assert_eq!(w.l.material(&r.id).recycled_post_ppm, 1_000_000);
 }
@@ -581,7 +587,8 @@ fn provenance_of_used_scrap_replays_with_its_authorisations() {
     w.l.submit(&w.s, svc(w.p, ServiceKind::Install)).unwrap();
     w.l.submit(&w.u, eol(w.p)).unwrap();
     w.l.submit(&w.u, Transfer::new(w.p, w.c.kid)).unwrap();
-    let r = post_receipt(&w.u, w.p);
+    let d = dispatch(&mut w.l, &w.u.clone(), &w.c.clone(), T, None);
+    let r = post_receipt(&w.u, w.p).of_dispatch(d);
     w.l.submit(&w.c, r.clone()).unwrap();
     let prov = provenance(&w.l.state, &r.id).unwrap();
     let replayed = w.l.replay(prov).unwrap();

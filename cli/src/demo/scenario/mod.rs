@@ -162,7 +162,11 @@ pub(super) fn run(local: &Local, paths: &Paths, passports: u32, style: &Style) -
     let mut graded = grade_scrap(&mut d, &cast, &grader, &scrap)?;
     let refined = melt_and_refine(&mut d, &cast, &scrap, &cathode)?;
     let (certificate, certified, refusal) = certificates(&mut d, local, &cast, scheme, &refined)?;
-    let contract = contract(&mut d, &cast, &refined, now)?;
+    let rs_ref = passport_schema::RuleSetRef {
+        id: rule_set.id,
+        version: rule_set.version,
+    };
+    let contract = contract(&mut d, &cast, &refined, rs_ref, now)?;
     graded.extend(take_back(&mut d, &cast, &grader, contract)?);
     Ok(Outcome {
         counts: d.counts,

@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use passport_schema::{
-    CertificateIssue, ContractAcceptance, ContractBuilder, EventBody, Instrument, LotView,
-    MaterialKind, MaterialSpec, Process, RuleSet, SchemeRef, ScrapOrigin, ScrapReceipt, Supplier,
-    Transfer, TransformationBuilder, VisualContaminant,
+    CertificateIssue, ContractAcceptance, ContractBuilder, DispatchScrap, EventBody, Instrument,
+    LotView, MaterialKind, MaterialSpec, Process, RuleSet, RuleSetRef, SchemeRef, ScrapOrigin,
+    ScrapReceipt, Supplier, Transfer, TransformationBuilder, VisualContaminant,
 };
 use uuid::Uuid;
 
@@ -49,31 +49,44 @@ pub(super) fn receive_scrap(
     to_wuhu: &[Uuid],
 ) -> Result<Scrap> {
     let util_supplier = Supplier::new(c.utility.name, "CN", Some(c.utility.kid));
-    let receipt = |sources: &[Uuid]| {
+    // The utility, a registered supplier, signs a dispatch for every lot it
+    // hands over; each receipt names its dispatch (a co-signed custody change).
+    let mut dispatches: Vec<(&Actor, EventBody)> = Vec::new();
+    let mut receipt = |sources: &[Uuid], to: &Actor| {
         let mass = 49_500 * sources.len() as u64;
+        let net = mass - 20_000;
+        let dispatch = DispatchScrap::new(to.kid, net, "end-of-life medium-voltage cable");
         let mut r = ScrapReceipt::new(
-            mass - 20_000 + 35_000,
+            net + 35_000,
             35_000,
             util_supplier.clone(),
             ScrapOrigin::PostConsumer,
-        );
+        )
+        .of_dispatch(dispatch.id);
+        dispatches.push((&c.utility, EventBody::DispatchScrap(dispatch)));
         r.source_passports = sources.to_vec();
         r
     };
     let hefei: Vec<ScrapReceipt> = to_hefei
         .chunks(to_hefei.len().div_ceil(3))
-        .map(receipt)
+        .map(|s| receipt(s, &c.hefei))
         .collect();
     let wuhu: Vec<ScrapReceipt> = to_wuhu
         .chunks(to_wuhu.len().div_ceil(3))
-        .map(receipt)
+        .map(|s| receipt(s, &c.wuhu))
         .collect();
+    d.batch(dispatches)?;
+    // The harness maker is not registered: a declared receipt, resting on
+    // the weighbridge ticket's hash.
     let pre = ScrapReceipt::new(
         5_200_000,
         200_000,
         Supplier::new("Wuhu Wire Harness Co", "CN", None),
         ScrapOrigin::PreConsumer,
-    );
+    )
+    .evidence(passport_schema::sha256(
+        b"Wuhu weighbridge ticket WB-2025-0147",
+    ));
     let pre_id = pre.id;
     let mut items: Vec<(&Actor, EventBody)> = hefei
         .iter()
@@ -380,6 +393,7 @@ pub(super) fn contract(
     d: &mut Recorder<'_>,
     c: &Cast,
     refined: &Refined,
+    rule_set: RuleSetRef,
     now: i64,
 ) -> Result<Uuid> {
     let spec = MaterialSpec {
@@ -389,8 +403,8 @@ pub(super) fn contract(
     };
     let contract = ContractBuilder::new(c.rodmill.kid, spec, d.clock - DAY, now + 365 * DAY, "CNY")
         .take_back_share(100_000)
-        .grade("ISRI:Berry/Candy", 30_000)
-        .grade("ISRI:Birch/Cliff", -15_000)
+        .grade(rule_set, "ISRI:Berry/Candy", 30_000)
+        .grade(rule_set, "ISRI:Birch/Cliff", -15_000)
         .min_recycled_share(300_000)
         .build();
     let contract_id = contract.id;
@@ -419,15 +433,27 @@ pub(super) fn take_back(
     contract: Uuid,
 ) -> Result<Vec<GradeRow>> {
     let rod_supplier = Supplier::new(c.rodmill.name, "CN", Some(c.rodmill.kid));
+    // The customer dispatches its scrap under the contract; the refinery's
+    // take-backs name those dispatches.
+    let d1 = DispatchScrap::new(c.refinery.kid, 1_200_000, "rod mill drawing scrap")
+        .under_contract(contract);
+    let d2 =
+        DispatchScrap::new(c.refinery.kid, 600_000, "rod mill wire ends").under_contract(contract);
     let tb1 = ScrapReceipt::new(
         1_250_000,
         50_000,
         rod_supplier.clone(),
         ScrapOrigin::PreConsumer,
     )
-    .under_contract(contract);
+    .under_contract(contract)
+    .of_dispatch(d1.id);
     let tb2 = ScrapReceipt::new(640_000, 40_000, rod_supplier, ScrapOrigin::PreConsumer)
-        .under_contract(contract);
+        .under_contract(contract)
+        .of_dispatch(d2.id);
+    d.batch_by(
+        &c.rodmill,
+        [EventBody::DispatchScrap(d1), EventBody::DispatchScrap(d2)],
+    )?;
     let (tb1_id, tb2_id) = (tb1.id, tb2.id);
     d.batch_by(
         &c.refinery,
