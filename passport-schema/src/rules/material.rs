@@ -227,10 +227,11 @@ pub(super) fn transform<S: StateStore>(
 /// An input whose Cu is unknown counts at its bound, or as pure copper:
 /// the check can only be generous there, never invent a shortfall.
 ///
-/// Returns the Cu bound an undeclared output of a process other than
-/// refining inherits: its inputs' mass-weighted Cu, rounded up, so copper
-/// stays accounted for through melts and casts, and a later refining is
-/// checked against it.
+/// Returns the Cu bound the undeclared outputs inherit (rounded up): the
+/// inputs' mass-weighted Cu outside refining; from a refining, the copper
+/// the declared outputs left, spread over the undeclared mass. So copper
+/// stays accounted for through every step, and a later refining is checked
+/// against it.
 fn copper_conserved(
     e: &Transformation,
     inputs: &[(MaterialRecord, u64)],
@@ -246,10 +247,7 @@ fn copper_conserved(
     } else {
         in_cu.div_ceil(in_sum)
     };
-    let derived = match e.process {
-        Process::Refine => None,
-        _ => u32::try_from(avg).ok(),
-    };
+
     let declared: Vec<(&OutputSpec, u32)> = e
         .outputs
         .iter()
@@ -270,6 +268,23 @@ fn copper_conserved(
             tolerance_g: e.tolerance_g,
         });
     }
+    // Undeclared outputs inherit a bound: outside refining the inputs'
+    // average (purity does not rise); from a refining, the copper the
+    // declared outputs did not take, spread over the undeclared mass.
+    let undeclared_g: u128 = e
+        .outputs
+        .iter()
+        .filter(|o| o.composition.as_ref().and_then(|c| c.ppm("Cu")).is_none())
+        .map(|o| u128::from(o.mass_g))
+        .sum();
+    let derived = match e.process {
+        Process::Refine if undeclared_g > 0 => {
+            let left = in_cu.saturating_sub(out_cu);
+            u32::try_from(left.div_ceil(undeclared_g).min(million)).ok()
+        }
+        Process::Refine => None,
+        _ => u32::try_from(avg).ok(),
+    };
     if e.process != Process::Refine {
         for (o, cu) in &declared {
             if u128::from(*cu) > avg {

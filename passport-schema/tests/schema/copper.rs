@@ -217,3 +217,128 @@ fn splitting_cannot_concentrate_copper_into_one_output() {
         "{r:?}"
     );
 }
+
+mod props {
+    //! Random transformations, honest and cheating: after every accepted
+    //! one, no process but refining has raised purity, and the copper the
+    //! live materials can hold never exceeds the copper that came in.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Copper a material can hold, grams × ppm: its composition's Cu,
+    /// else its bound, else 100 %.
+    fn cu_of(l: &Ledger, id: &Uuid) -> (u128, u32) {
+        let v = lot_view(&l.state, id).unwrap();
+        let ppm = v
+            .composition
+            .and_then(|c| c.ppm("Cu"))
+            .or(v.cu_max_ppm)
+            .unwrap_or(1_000_000);
+        (u128::from(v.remaining_g) * u128::from(ppm), ppm)
+    }
+
+    #[derive(Debug, Clone)]
+    struct Step {
+        process: Process,
+        /// Which live materials to consume (indices mod the count), and how much of each (ppm of remaining).
+        inputs: Vec<(usize, u32)>,
+        /// Output mass as ppm of the input mass, and its declared Cu (None: undeclared).
+        outputs: Vec<(u32, Option<u32>)>,
+    }
+
+    fn process() -> impl Strategy<Value = Process> {
+        prop_oneof![
+            Just(Process::Melt),
+            Just(Process::Cast),
+            Just(Process::Refine),
+            Just(Process::Draw),
+        ]
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        (
+            process(),
+            proptest::collection::vec((0usize..8, 100_000u32..=1_000_000), 1..3),
+            proptest::collection::vec(
+                (
+                    50_000u32..=600_000,
+                    proptest::option::of(900_000u32..=1_000_000),
+                ),
+                1..3,
+            ),
+        )
+            .prop_map(|(process, inputs, outputs)| Step {
+                process,
+                inputs,
+                outputs,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn copper_never_grows(steps in proptest::collection::vec(step(), 1..20)) {
+            let mut y = yard();
+            // Copper that came in: the graded scrap at 95.5 % and the bare
+            // kilogram counted as pure.
+            let mut live = vec![y.scrap, y.bare_primary];
+            let came_in: u128 = live.iter().map(|id| cu_of(&y.l, id).0).sum();
+            // A derived bound rounds up: at most 1 ppm of each output's mass.
+            let mut rounding: u128 = 0;
+            for s in steps {
+                let mut b = TransformationBuilder::new(s.process);
+                let mut picked = std::collections::BTreeSet::new();
+                let mut in_g: u64 = 0;
+                let mut in_cu: u128 = 0;
+                for (i, share) in &s.inputs {
+                    let id = live[i % live.len()];
+                    if !picked.insert(id) {
+                        continue;
+                    }
+                    let rem = lot_view(&y.l.state, &id).unwrap().remaining_g;
+                    let g = (u128::from(rem) * u128::from(*share) / 1_000_000) as u64;
+                    if g == 0 {
+                        continue;
+                    }
+                    in_cu += u128::from(g) * u128::from(cu_of(&y.l, &id).1);
+                    in_g += g;
+                    b = b.input(id, g);
+                }
+                if in_g == 0 {
+                    continue;
+                }
+                let mut out_g = 0;
+                let kind = if s.process == Process::Refine { MaterialKind::Refined } else { MaterialKind::Intermediate };
+                for (share, cu_ppm) in &s.outputs {
+                    let g = (u128::from(in_g) * u128::from(*share) / 1_000_000) as u64;
+                    if g == 0 || out_g + g > in_g {
+                        continue;
+                    }
+                    out_g += g;
+                    b = b.output_with(Uuid::now_v7(), kind, g, cu_ppm.map(cu));
+                }
+                if out_g == 0 {
+                    continue;
+                }
+                let t = b.losses_g(in_g - out_g).build();
+                let outs: Vec<Uuid> = t.outputs.iter().map(|o| o.id).collect();
+                let declared: Vec<u32> = t.outputs.iter().filter_map(|o| o.composition.as_ref().and_then(|c| c.ppm("Cu"))).collect();
+                if y.l.submit(&y.r, t).is_ok() {
+                    if s.process != Process::Refine {
+                        let avg = in_cu.div_ceil(u128::from(in_g));
+                        for c in declared {
+                            prop_assert!(u128::from(c) <= avg, "{:?} raised purity to {c} from {avg}", s.process);
+                        }
+                    }
+                    live.extend(outs);
+                    rounding += u128::from(out_g);
+                }
+                let held: u128 = live.iter().map(|id| cu_of(&y.l, id).0).sum();
+                prop_assert!(held <= came_in + rounding, "copper grew: {held} > {came_in} + {rounding}");
+            }
+        }
+    }
+}
