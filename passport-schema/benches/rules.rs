@@ -125,12 +125,14 @@ fn mix(rounds: usize) -> (MemoryState, Vec<(Context, Event)>) {
     let base = w.log.state.clone();
     let start = w.log.entries.len();
     for _ in 0..rounds {
+        // A declared receipt from an unregistered trader carries its ticket.
         let s = ScrapReceipt::new(
             5_100_000,
             100_000,
             Supplier::new("Trader", "CN", None),
             ScrapOrigin::PostConsumer,
-        );
+        )
+        .evidence(sha256(b"weighbridge ticket"));
         let sid = s.id;
         w.log.submit(&w.r, s);
         let g = GradingBuilder::new(sid, w.rs, Instrument::Xrf, "XRF-1", w.log.now - DAY)
