@@ -88,3 +88,19 @@ fn demo_refuses_to_wipe_what_it_did_not_create() {
     }
     assert!(!d.path().join("n").exists());
 }
+
+/// The README's main job is the demo at its default size (240 passports):
+/// its larger scrap share once made the refining claim more copper than
+/// the anodes held, which the 200-passport runs above did not reach.
+#[test]
+fn the_default_demo_the_readme_runs_is_valid() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("demo");
+    let j = cupass(&["--json", "demo", "--out", &s(&out)]).ok().json();
+    assert_eq!(j["passports"], 240, "{j:#}");
+    assert_eq!(j["verdict"]["valid"], true, "{j:#}");
+    let v = cupass(&["--dir", &s(&out.join("ledger")), "--json", "log", "verify"])
+        .ok()
+        .json();
+    assert_eq!(v["valid"], true, "{v:#}");
+}

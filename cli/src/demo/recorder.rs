@@ -80,6 +80,16 @@ impl<'a> Recorder<'a> {
     }
 
     /// Signs `body` as `who` at the current clock.
+    /// The most copper a material can hold, ppm (its composition's Cu,
+    /// else the bound it inherited, else 100 %).
+    pub(super) fn cu_at_most(&self, id: &uuid::Uuid) -> Result<u32> {
+        let v = self.ledger.lot(id)?;
+        Ok(v.composition
+            .and_then(|c| c.ppm("Cu"))
+            .or(v.cu_max_ppm)
+            .unwrap_or(1_000_000))
+    }
+
     pub(super) fn sign(&self, who: &Actor, body: EventBody) -> Result<Vec<u8>> {
         Ok(client::sign_event(
             &who.signer,

@@ -282,12 +282,16 @@ fn melt(
     )
 }
 
-/// Electrolytic refining of one anode into `parts` equal refined lots; 3 %
-/// is lost to slag and anode scrap (the refined copper may not exceed the
-/// copper in the anode, and No. 2 scrap loses 2 to 5 %).
-fn refine(anode: Uuid, mass: u64, parts: u64) -> passport_schema::Transformation {
-    let loss = mass * 3 / 100;
-    let each = (mass - loss) / parts;
+/// Electrolytic refining of one anode into `parts` equal refined lots of
+/// 99.997 % Cu: the impurities go to slag and anode slimes, and 1 % of the
+/// copper too (for No. 2 scrap the loss comes to 2 to 5 % of the mass). The
+/// refined copper never exceeds the copper in the anode (`cu_ppm`).
+fn refine(anode: Uuid, mass: u64, cu_ppm: u32, parts: u64) -> passport_schema::Transformation {
+    let copper = u128::from(mass) * u128::from(cu_ppm) / 1_000_000 * 99 / 100;
+    let refined = u64::try_from(copper * 1_000_000 / 999_970)
+        .unwrap_or(mass)
+        .min(mass);
+    let each = refined / parts;
     let mut b = TransformationBuilder::new(Process::Refine).input(anode, mass);
     for _ in 0..parts {
         b = b.output_with(
@@ -326,8 +330,8 @@ pub(super) fn melt_and_refine(
         &c.refinery,
         [EventBody::Transform(melt1), EventBody::Transform(melt2)],
     )?;
-    let r1 = refine(anode1, anode1_mass, 3);
-    let r2 = refine(anode2, anode2_mass, 1);
+    let r1 = refine(anode1, anode1_mass, d.cu_at_most(&anode1)?, 3);
+    let r2 = refine(anode2, anode2_mass, d.cu_at_most(&anode2)?, 1);
     let r1_ids: Vec<Uuid> = r1.outputs.iter().map(|o| o.id).collect();
     let r2_id = r2.outputs.first().map(|o| o.id).unwrap_or_default();
     d.batch_by(
