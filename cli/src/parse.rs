@@ -14,6 +14,16 @@ pub fn parse_id(s: &str, what: &str) -> Result<Uuid> {
         .map_err(|_| CliError::usage(format!("{what} {s:?} is not a UUID (e.g. 0193a5b0-...)")))
 }
 
+/// Parses an optional UUID argument.
+pub fn parse_opt_id(s: Option<&str>, what: &str) -> Result<Option<Uuid>> {
+    s.map(|s| parse_id(s, what)).transpose()
+}
+
+/// The UUID given with `--id`, or a fresh v7 one.
+pub fn id_or_new(s: Option<&str>) -> Result<Uuid> {
+    Ok(parse_opt_id(s, "--id")?.unwrap_or_else(Uuid::now_v7))
+}
+
 /// Parses `ID` or `ID@VERSION`.
 pub fn parse_versioned(s: &str, what: &str) -> Result<(Uuid, Option<u32>)> {
     match s.split_once('@') {

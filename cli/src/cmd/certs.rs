@@ -10,13 +10,12 @@ use passport_schema::{
     MaterialSpec, RuleSetRef, Scheme, SchemeRef, TakeBackTerms, decode_canonical,
 };
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use crate::args::{CertCmd, ContractCmd, ProposeArgs, SchemeCmd, VerifyArgs};
 use crate::error::{CliError, EXIT_INVALID, Result};
 use crate::keys::{parse_kid, parse_log_key};
 use crate::output::{Report, Style, Table, fields, grams, indices, name, or_dash, pct, to_json};
-use crate::parse::{parse_enum, parse_id, parse_versioned, read_json};
+use crate::parse::{id_or_new, parse_enum, parse_id, parse_versioned, read_json};
 use crate::time::{fmt_time, parse_time};
 use crate::{Ctx, submitted};
 
@@ -60,10 +59,7 @@ pub(crate) fn scheme(ctx: &mut Ctx, cmd: SchemeCmd) -> Result<Report> {
             let s: Scheme = match file {
                 Some(f) => read_json(&f)?,
                 None => Scheme {
-                    id: match id {
-                        Some(i) => parse_id(&i, "--id")?,
-                        None => Uuid::now_v7(),
-                    },
+                    id: id_or_new(id.as_deref())?,
                     version,
                     name: name.unwrap_or_default(),
                     min_recycled_share_ppm,
@@ -113,10 +109,7 @@ pub(crate) fn cert(ctx: &mut Ctx, cmd: CertCmd) -> Result<Report> {
         } => {
             let (sid, sver) = parse_versioned(&scheme, "--scheme")?;
             let subject = parse_id(&subject, "--subject")?;
-            let id = match id {
-                Some(i) => parse_id(&i, "--id")?,
-                None => Uuid::now_v7(),
-            };
+            let id = id_or_new(id.as_deref())?;
             let backend = ctx.backend()?;
             let version = match sver {
                 Some(v) => v,
@@ -412,10 +405,7 @@ fn proposal_from_flags(a: &ProposeArgs) -> Result<ContractProposal> {
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(ContractProposal {
-        id: match &a.id {
-            Some(i) => parse_id(i, "--id")?,
-            None => Uuid::now_v7(),
-        },
+        id: id_or_new(a.id.as_deref())?,
         customer,
         spec: MaterialSpec {
             description: a.description.clone(),

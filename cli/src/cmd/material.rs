@@ -19,19 +19,12 @@ use crate::args::{
 use crate::error::{CliError, Result};
 use crate::keys::parse_kid;
 use crate::output::{Report, Table, fields, grams, name, or_dash, pct, short, to_json};
-use crate::parse::{hash_file, parse_composition, parse_enum, parse_id, read_json};
+use crate::parse::{hash_file, id_or_new, parse_composition, parse_enum, parse_id, read_json};
 use crate::time::{fmt_time, parse_time};
 use crate::{Ctx, submitted};
 
 const KINDS: &str = "intermediate, refined, rod, foil, strip, wire, product, scrap";
 const PROCESSES: &str = "melt, refine, cast, roll, draw, anneal, plate, assemble, disassemble";
-
-fn new_id(id: Option<&str>) -> Result<Uuid> {
-    match id {
-        Some(s) => parse_id(s, "--id"),
-        None => Ok(Uuid::now_v7()),
-    }
-}
 
 pub(crate) fn lot(ctx: &mut Ctx, cmd: LotCmd) -> Result<Report> {
     match cmd {
@@ -45,7 +38,7 @@ pub(crate) fn lot(ctx: &mut Ctx, cmd: LotCmd) -> Result<Report> {
             id,
         } => {
             let lot = PrimaryLot {
-                id: new_id(id.as_deref())?,
+                id: id_or_new(id.as_deref())?,
                 mass_g,
                 origin_country: origin,
                 supplier,

@@ -17,7 +17,9 @@ use crate::backend::Backend;
 use crate::error::{CliError, EXIT_INVALID, Result};
 use crate::keys::parse_kid;
 use crate::output::{Report, Style, Table, grams, pct};
-use crate::parse::{hash_file, parse_enum, parse_id, parse_versioned, read_json};
+use crate::parse::{
+    hash_file, id_or_new, parse_enum, parse_id, parse_opt_id, parse_versioned, read_json,
+};
 use crate::readings::{self, Averaged, Unit};
 use crate::time::parse_time;
 use crate::{Ctx, submitted};
@@ -55,20 +57,9 @@ fn receive(ctx: &mut Ctx, a: ReceiveArgs) -> Result<Report> {
         )));
     }
     let kid = a.supplier_kid.as_deref().map(parse_kid).transpose()?;
-    let id = match &a.id {
-        Some(s) => parse_id(s, "--id")?,
-        None => Uuid::now_v7(),
-    };
-    let contract = a
-        .contract
-        .as_deref()
-        .map(|c| parse_id(c, "--contract"))
-        .transpose()?;
-    let dispatch = a
-        .dispatch
-        .as_deref()
-        .map(|d| parse_id(d, "--dispatch"))
-        .transpose()?;
+    let id = id_or_new(a.id.as_deref())?;
+    let contract = parse_opt_id(a.contract.as_deref(), "--contract")?;
+    let dispatch = parse_opt_id(a.dispatch.as_deref(), "--dispatch")?;
     let receipt = ScrapReceipt {
         id,
         gross_g: a.gross_g,
@@ -160,15 +151,8 @@ fn settle(ctx: &mut Ctx, a: SettleArgs) -> Result<Report> {
 
 fn dispatch(ctx: &mut Ctx, a: DispatchArgs) -> Result<Report> {
     let to = parse_kid(&a.to)?;
-    let id = match &a.id {
-        Some(s) => parse_id(s, "--id")?,
-        None => Uuid::now_v7(),
-    };
-    let contract = a
-        .contract
-        .as_deref()
-        .map(|c| parse_id(c, "--contract"))
-        .transpose()?;
+    let id = id_or_new(a.id.as_deref())?;
+    let contract = parse_opt_id(a.contract.as_deref(), "--contract")?;
     let d = DispatchScrap {
         id,
         to,
