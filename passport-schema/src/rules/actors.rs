@@ -25,6 +25,14 @@ fn check_key(key: &Bytes32) -> Result<(), RuleViolation> {
             reason: "weak (small-order) key",
         });
     }
+    // A mixed-order point (a torsion component added to a valid key) makes
+    // cofactored and cofactorless verification disagree: batch and single
+    // verification could give different verdicts on the same signature.
+    if !vk.to_edwards().is_torsion_free() {
+        return Err(RuleViolation::InvalidPublicKey {
+            reason: "mixed-order key (has a torsion component)",
+        });
+    }
     Ok(())
 }
 

@@ -15,6 +15,7 @@ mod copper;
 mod custody;
 mod encoding;
 mod grading;
+mod keys;
 mod lifecycle;
 mod log_time;
 mod props;
