@@ -176,6 +176,13 @@ pub enum RuleViolation {
         operator: Bytes32,
     },
     // ---- the log's time ----
+    /// An event time outside 2000-01-01 to 2100-01-01: no copper event
+    /// happened then, and such values only serve to break arithmetic.
+    #[error("event time {occurred_ms} ms is outside 2000-01-01 to 2100-01-01")]
+    TimeOutOfRange {
+        /// The declared time.
+        occurred_ms: i64,
+    },
     /// A log-time entry not signed by the log key the genesis names.
     #[error("log_time entries are signed by the log key {log_key}, not by {signer}")]
     NotTheLogKey {
@@ -943,6 +950,7 @@ impl RuleViolation {
             RuleViolation::CopperNotConserved { .. } => "copper_not_conserved",
             RuleViolation::PurityRaised { .. } => "purity_raised",
             RuleViolation::AssayNotIndependent { .. } => "assay_not_independent",
+            RuleViolation::TimeOutOfRange { .. } => "time_out_of_range",
             RuleViolation::NotTheLogKey { .. } => "not_the_log_key",
             RuleViolation::ClockBackwards { .. } => "clock_backwards",
             RuleViolation::Backdated { .. } => "backdated",

@@ -61,7 +61,9 @@ pub use error::{ApplyError, Error, MassImbalance, RuleViolation};
 pub use events::*;
 pub use provenance::provenance;
 pub use roles::{Role, allowed_roles};
-pub use rules::{Context, Effects, apply, validate::is_element};
+pub use rules::{
+    Context, EARLIEST_EVENT_MS, Effects, LATEST_EVENT_MS, apply, validate::is_element,
+};
 pub use state::{MemoryState, Overlay, StateError, StateStore};
 pub use views::{
     CertificateStatus, CertificateSummary, CertificateView, LotView, PassportStatus, PassportView,

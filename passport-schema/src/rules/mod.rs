@@ -31,6 +31,11 @@ pub struct Context {
     pub signer: Kid,
 }
 
+/// The earliest time an event may state: 2000-01-01T00:00Z.
+pub const EARLIEST_EVENT_MS: i64 = 946_684_800_000;
+/// The latest time an event may state: 2100-01-01T00:00Z.
+pub const LATEST_EVENT_MS: i64 = 4_102_444_800_000;
+
 /// The writes an accepted event implies, sorted by key (deterministic).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Effects {
@@ -46,6 +51,12 @@ pub fn apply(state: &impl StateStore, ctx: &Context, event: &Event) -> Result<Ef
     if event.schema != SCHEMA_VERSION {
         return Err(RuleViolation::UnsupportedSchema {
             found: event.schema,
+        }
+        .into());
+    }
+    if !(EARLIEST_EVENT_MS..=LATEST_EVENT_MS).contains(&event.occurred_ms) {
+        return Err(RuleViolation::TimeOutOfRange {
+            occurred_ms: event.occurred_ms,
         }
         .into());
     }

@@ -125,3 +125,38 @@ fn the_governing_clock_is_the_latest_reading_at_or_before_an_entry() {
         );
     }
 }
+
+#[test]
+fn an_absurd_event_time_is_refused() {
+    // -10^15 ms is about 29,700 BC; a genesis dated then would set the
+    // log's clock there and make every window meaningless.
+    let op = Actor::from_seed(1);
+    let g = Genesis::new(
+        "x",
+        RegisterActor {
+            name: "Op".into(),
+            country: "CN".into(),
+            public_key: op.public(),
+        },
+        op.public(),
+    );
+    for t in [
+        -1_000_000_000_000_000,
+        EARLIEST_EVENT_MS - 1,
+        LATEST_EVENT_MS + 1,
+        i64::MAX,
+    ] {
+        let mut l = Ledger::empty();
+        let r = l.submit_event(&op, Event::new(t, g.clone()));
+        assert!(
+            matches!(r, Err(RuleViolation::TimeOutOfRange { occurred_ms }) if occurred_ms == t),
+            "{t}: {r:?}"
+        );
+    }
+    let mut l = Ledger::genesis(&op);
+    let r = l.submit_event(&op, Event::new(LATEST_EVENT_MS + 1, LogTime {}));
+    assert!(
+        matches!(r, Err(RuleViolation::TimeOutOfRange { .. })),
+        "{r:?}"
+    );
+}
