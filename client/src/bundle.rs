@@ -58,9 +58,25 @@ impl EvidenceBundle {
     }
 
     /// Parses the CBOR file form.
+    ///
+    /// Only the canonical encoding is a bundle: one that re-encodes to the
+    /// same bytes. So a bundle's bytes cannot be varied (indefinite lengths,
+    /// long-form integers) while it still verifies.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadRequest`] for bytes that do not decode, or decode but
+    /// are not in the canonical encoding.
     pub fn from_cbor(bytes: &[u8]) -> Result<Self> {
-        cbor4ii::serde::from_slice(bytes)
-            .map_err(|e| Error::BadRequest(format!("not an evidence bundle: {e}")))
+        let bundle: EvidenceBundle = cbor4ii::serde::from_slice(bytes)
+            .map_err(|e| Error::BadRequest(format!("not an evidence bundle: {e}")))?;
+        if bundle.to_cbor()? != bytes {
+            return Err(Error::BadRequest(
+                "not an evidence bundle: not in the canonical encoding (definite lengths, shortest integers)"
+                    .into(),
+            ));
+        }
+        Ok(bundle)
     }
 }
 
@@ -241,5 +257,46 @@ fn criteria(state: &impl StateStore, subject: Uuid, mut v: Verdict) -> Verdict {
             Err(e) => v.fail(Part::Criterion, None, format!("subject {subject}: {e}")),
         },
         Err(e) => v.fail(Part::Criterion, None, format!("subject {subject}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundle() -> EvidenceBundle {
+        EvidenceBundle {
+            format: BUNDLE_FORMAT.into(),
+            log_key: "log".into(),
+            checkpoint: "cp".into(),
+            subject: Uuid::nil(),
+            entries: vec![BundleEntry {
+                index: 3,
+                entry: ByteBuf::from(vec![1, 2, 3]),
+                proof: vec![ByteBuf::from(vec![0; 32])],
+            }],
+        }
+    }
+
+    #[test]
+    fn only_the_canonical_encoding_is_a_bundle() {
+        let b = bundle();
+        let bytes = b.to_cbor().unwrap();
+        assert_eq!(EvidenceBundle::from_cbor(&bytes).unwrap(), b);
+        // The same map with an indefinite length: it decodes, but is refused.
+        assert_eq!(bytes[0], 0xa5, "a definite map of five fields");
+        let mut indefinite = vec![0xbf];
+        indefinite.extend_from_slice(&bytes[1..]);
+        indefinite.push(0xff);
+        let e = EvidenceBundle::from_cbor(&indefinite).unwrap_err();
+        assert!(e.to_string().contains("canonical"), "{e}");
+        // And a verdict on it names the format.
+        let key = ledger::NoteSigner::new(
+            "test.example/log",
+            ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
+        )
+        .unwrap();
+        let v = verify_bundle(&indefinite, key.verifier());
+        assert_eq!(v.failure().map(|c| c.part), Some(Part::Format));
     }
 }
