@@ -336,15 +336,23 @@ pub(crate) fn active_contract_of_producer<S: StateStore>(
     if c.accepted_index.is_none() {
         return Err(RuleViolation::ContractNotAccepted { contract: *id }.into());
     }
-    let p = &c.proposal;
-    if cx.occurred_ms < p.start_ms || cx.occurred_ms >= p.end_ms {
+    in_contract_period(id, &c.proposal, cx.occurred_ms)?;
+    Ok(c)
+}
+
+/// The declared time `at_ms` lies in the contract's period `[start, end)`.
+pub(crate) fn in_contract_period(
+    id: &Uuid,
+    p: &crate::events::ContractProposal,
+    at_ms: i64,
+) -> Result<(), RuleViolation> {
+    if at_ms < p.start_ms || at_ms >= p.end_ms {
         return Err(RuleViolation::OutsideContractPeriod {
             contract: *id,
-            occurred_ms: cx.occurred_ms,
+            occurred_ms: at_ms,
             start_ms: p.start_ms,
             end_ms: p.end_ms,
-        }
-        .into());
+        });
     }
-    Ok(c)
+    Ok(())
 }

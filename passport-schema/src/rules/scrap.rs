@@ -564,15 +564,7 @@ pub(super) fn dispatch<S: StateStore>(
             );
         }
         let p = &c.proposal;
-        if cx.occurred_ms < p.start_ms || cx.occurred_ms >= p.end_ms {
-            return Err(RuleViolation::OutsideContractPeriod {
-                contract: *cid,
-                occurred_ms: cx.occurred_ms,
-                start_ms: p.start_ms,
-                end_ms: p.end_ms,
-            }
-            .into());
-        }
+        super::in_contract_period(cid, p, cx.occurred_ms)?;
         in_period_by_log_time(cx, cid, p)?;
     }
     claim_id(tx, &e.id, IdKind::Dispatch, cx.index)?;
