@@ -14,25 +14,7 @@ fn an_assay_comes_from_a_lab_never_from_the_maker() {
         let k = s(&d.path().join(format!("{name}.key")));
         cupass(&["key", "new", "--name", name, "-o", &k]).ok();
         let pubf = format!("{k}.pub");
-        cupass(&[
-            "--dir",
-            &ds,
-            "actor",
-            "register",
-            "--key",
-            &op,
-            "--name",
-            name,
-            "--country",
-            "CN",
-            "--key-file",
-            &pubf,
-        ])
-        .ok();
-        cupass(&[
-            "--dir", &ds, "actor", "grant", "--key", &op, "--actor", &pubf, "--role", role,
-        ])
-        .ok();
+        register_actor(&ds, &op, name, &pubf, &[role]);
         keys.push(k);
     }
     let lot = cupass(&[

@@ -14,21 +14,13 @@ fn log_verify_names_the_first_tampered_entry() {
     for i in 0..5 {
         let k = d.path().join(format!("a{i}.key"));
         cupass(&["key", "new", "--name", &format!("org{i}"), "-o", &s(&k)]).ok();
-        cupass(&[
-            "--dir",
+        register_actor(
             &ds,
-            "actor",
-            "register",
-            "--key",
             &op,
-            "--name",
             &format!("Org {i}"),
-            "--country",
-            "CN",
-            "--key-file",
             &format!("{}.pub", s(&k)),
-        ])
-        .ok();
+            &[],
+        );
     }
     let v = cupass(&["--dir", &ds, "--json", "log", "verify"])
         .ok()
@@ -94,21 +86,7 @@ fn log_verify_catches_a_changed_view_record() {
     let op = s(&dir.join("operator.key"));
     let k = d.path().join("a.key");
     cupass(&["key", "new", "--name", "org", "-o", &s(&k)]).ok();
-    cupass(&[
-        "--dir",
-        &ds,
-        "actor",
-        "register",
-        "--key",
-        &op,
-        "--name",
-        "Org",
-        "--country",
-        "CN",
-        "--key-file",
-        &format!("{}.pub", s(&k)),
-    ])
-    .ok();
+    register_actor(&ds, &op, "Org", &format!("{}.pub", s(&k)), &[]);
     assert_eq!(
         cupass(&["--dir", &ds, "--json", "log", "verify"])
             .ok()

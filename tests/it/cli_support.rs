@@ -147,3 +147,29 @@ pub fn isri_id() -> String {
         .id
         .to_string()
 }
+
+/// Registers the actor whose public key file is `pubf` in the local ledger
+/// `ds` (signed with the operator key `op`) and grants it `roles`.
+pub fn register_actor(ds: &str, op: &str, name: &str, pubf: &str, roles: &[&str]) {
+    cupass(&[
+        "--dir",
+        ds,
+        "actor",
+        "register",
+        "--key",
+        op,
+        "--name",
+        name,
+        "--country",
+        "CN",
+        "--key-file",
+        pubf,
+    ])
+    .ok();
+    for role in roles {
+        cupass(&[
+            "--dir", ds, "actor", "grant", "--key", op, "--actor", pubf, "--role", role,
+        ])
+        .ok();
+    }
+}
