@@ -93,7 +93,7 @@ pub fn verify_log(
 ) -> Result<Verdict, AuditError> {
     let v = Verdict::default();
     let read = match source {
-        Source::Dir(dir) => read_dir(dir, progress)?,
+        Source::Dir(dir) => read_dir(dir, key, progress)?,
         Source::Node(node) => read_node(node, key, progress)?,
     };
     let read = match read {
@@ -105,7 +105,7 @@ pub fn verify_log(
 
 type Found = Result<Read, (Part, Option<u64>, String)>;
 
-fn read_dir(dir: &Path, progress: &dyn Progress) -> Result<Found, AuditError> {
+fn read_dir(dir: &Path, key: &NoteVerifier, progress: &dyn Progress) -> Result<Found, AuditError> {
     let data = DataDir(dir.to_path_buf());
     if !data.holds_ledger() {
         return Err(AuditError::Store(Error::Config(format!(
@@ -114,6 +114,14 @@ fn read_dir(dir: &Path, progress: &dyn Progress) -> Result<Found, AuditError> {
         ))));
     }
     let store = SledStore::open(data.store(), &SledConfig::default())?;
+    // A store older than the last tree the log signed is a rollback.
+    match ledger::anchor::HeadFile::new(data.signed_head()).check(&store, key) {
+        Ok(()) => {}
+        Err(e @ (ledger::Error::RolledBack(_) | ledger::Error::StoreMismatch(_))) => {
+            return Ok(Err((Part::Store, None, e.to_string())));
+        }
+        Err(e) => return Err(e.into()),
+    }
     let Some(note) = store.checkpoint()? else {
         return Ok(Err((
             Part::Store,

@@ -63,6 +63,10 @@ pub enum Error {
     /// damaged, and nothing is served from it.
     #[error("the store does not match its signed checkpoint ({0}); refusing to serve it")]
     StoreMismatch(String),
+    /// The store is behind, or differs from, the last tree the log signed:
+    /// an older copy was restored. Nothing is served from it.
+    #[error("{0}")]
+    RolledBack(String),
     /// A configuration or key file problem.
     #[error("configuration: {0}")]
     Config(String),
@@ -90,6 +94,7 @@ impl Error {
             Error::Ledger(_) | Error::State(_) | Error::Io(_) => "internal",
             Error::Config(_) => "config",
             Error::StoreMismatch(_) => "store_mismatch",
+            Error::RolledBack(_) => "rolled_back",
             Error::ShuttingDown => "shutting_down",
         }
     }

@@ -65,6 +65,11 @@ impl DataDir {
     pub fn operator_key(&self) -> PathBuf {
         self.0.join("operator.key")
     }
+    /// The last checkpoint the log signed, kept outside the store (see
+    /// [`ledger::anchor`]): a store behind it is refused.
+    pub fn signed_head(&self) -> PathBuf {
+        self.0.join("log.head")
+    }
     /// The log's verifier key string, for auditors.
     pub fn log_pub(&self) -> PathBuf {
         self.0.join("log.pub")
@@ -166,7 +171,8 @@ pub fn init(
     );
     let entry = sign_event(&operator, &genesis)?;
     let store = SledStore::open(data.store(), &options.sled())?;
-    PassportLedger::create(store, log_key.clone(), &entry, options.clock_skew_ms)?;
+    PassportLedger::create(store, log_key.clone(), &entry, options.clock_skew_ms)?
+        .keep_head_in(ledger::anchor::HeadFile::new(data.signed_head()), false)?;
     Ok(Initialised {
         verifier_key: log_key.verifier().to_string(),
         operator_kid: hex::encode(ledger::keys::kid(operator.verifier().key())),
@@ -207,5 +213,6 @@ pub fn open(
     }
     let log_key = keyfile::read_key_file(&data.log_key(), perms)?;
     let store = SledStore::open(data.store(), &options.sled())?;
-    PassportLedger::open(store, log_key, OpenCheck::Full, options.clock_skew_ms)
+    PassportLedger::open(store, log_key, OpenCheck::Full, options.clock_skew_ms)?
+        .keep_head_in(ledger::anchor::HeadFile::new(data.signed_head()), true)
 }

@@ -141,6 +141,37 @@ impl<S: Store> PassportLedger<S> {
         })
     }
 
+    /// Keeps the log's last signed checkpoint in `file`, outside the store:
+    /// for a ledger just created (`check: false`) it is written now; for an
+    /// opened one the store is first checked against it, so an older copy
+    /// of the store, or a different tree, is refused (issue: no rollback).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RolledBack`] for a store behind or differing from the file,
+    /// or a missing file; a storage error if it cannot be written.
+    pub fn keep_head_in(self, file: ledger::anchor::HeadFile, check: bool) -> Result<Self> {
+        let PassportLedger {
+            log,
+            log_key,
+            clock_skew_ms,
+        } = self;
+        let log = if check {
+            log.check_heads_in(file)
+        } else {
+            log.record_heads_in(file)
+        }
+        .map_err(|e| match e {
+            ledger::Error::RolledBack(m) => Error::RolledBack(m),
+            other => Error::from(other),
+        })?;
+        Ok(PassportLedger {
+            log,
+            log_key,
+            clock_skew_ms,
+        })
+    }
+
     /// The verifiable log underneath.
     pub fn log(&self) -> &Log<S> {
         &self.log

@@ -70,6 +70,10 @@ pub enum Error {
     /// The store's contents do not match what the signed checkpoint commits to.
     #[error("store does not match its signed checkpoint: {0}")]
     StoreMismatch(String),
+    /// The store is behind, or differs from, the last tree the log signed
+    /// (an older copy was restored, or the signed-head file is missing).
+    #[error("refusing a rolled-back store: {0}")]
+    RolledBack(String),
     /// A tile or entry bundle is malformed or does not hash to the expected values.
     #[error("bad tile: {0}")]
     BadTile(String),

@@ -49,6 +49,7 @@
 //! # Ok::<(), ledger::Error>(())
 //! ```
 
+pub mod anchor;
 pub mod checkpoint;
 pub mod cose;
 mod error;

@@ -5,6 +5,7 @@ use std::sync::{Mutex, RwLock};
 
 use crate::{
     Error, Result,
+    anchor::HeadFile,
     checkpoint::Checkpoint,
     cose::MAX_ENTRY_SIZE,
     error::hex_hash,
@@ -69,6 +70,8 @@ pub struct Log<S> {
     /// store lookup per entry. Rebuilt from the level-0 tiles on open.
     leaves: RwLock<LeafIndex>,
     append_lock: Mutex<()>,
+    /// Where every signed checkpoint is also recorded, outside the store.
+    head_file: Option<HeadFile>,
 }
 
 /// Leaf hash → index, keyed by the first 8 bytes of the hash (about 17
@@ -161,6 +164,7 @@ impl<S: Store> Log<S> {
             }),
             leaves: RwLock::new(LeafIndex::default()),
             append_lock: Mutex::new(()),
+            head_file: None,
         })
     }
 
@@ -202,7 +206,33 @@ impl<S: Store> Log<S> {
             }),
             leaves: RwLock::new(leaves),
             append_lock: Mutex::new(()),
+            head_file: None,
         })
+    }
+
+    /// Records the current checkpoint in `file` now and after every commit,
+    /// without checking what the file held (for a log just created).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] if the file cannot be written.
+    pub fn record_heads_in(mut self, file: HeadFile) -> Result<Self> {
+        file.record(&self.checkpoint()?)?;
+        self.head_file = Some(file);
+        Ok(self)
+    }
+
+    /// Refuses a store that is behind or differs from the checkpoint `file`
+    /// records (see [`HeadFile::check`]), then records every new
+    /// checkpoint there, as [`Log::record_heads_in`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RolledBack`] for a rolled-back store or a missing file; the
+    /// errors of [`HeadFile::check`] and [`HeadFile::record`].
+    pub fn check_heads_in(self, file: HeadFile) -> Result<Self> {
+        file.check(&self.store, self.verifier())?;
+        self.record_heads_in(file)
     }
 
     fn head(&self) -> Result<Head> {
@@ -367,6 +397,11 @@ impl<S: Store> Log<S> {
             root: new_root,
             checkpoint: note.clone(),
         };
+        drop(head);
+        // After the store commit: the file is never ahead of the store.
+        if let Some(file) = &self.head_file {
+            file.record(&note)?;
+        }
         Ok(AppendOutcome {
             appended,
             tree_size: new_size,

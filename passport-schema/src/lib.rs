@@ -50,6 +50,7 @@ mod provenance;
 pub mod roles;
 mod rules;
 pub mod state;
+pub mod status;
 mod views;
 
 pub use audit::{ContractAudit, contract_audit};

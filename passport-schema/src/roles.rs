@@ -59,7 +59,7 @@ const CUSTODY: &[Role] = &[
 /// Genesis has none: it is signed by the key it registers.
 pub fn allowed_roles(kind: EventKind) -> &'static [Role] {
     match kind {
-        EventKind::Genesis | EventKind::LogTime => &[],
+        EventKind::Genesis | EventKind::LogTime | EventKind::LogStatus => &[],
         EventKind::RegisterActor | EventKind::GrantRole | EventKind::RevokeKey => &[Role::Operator],
         EventKind::RegisterPrimaryLot => &[Role::Refiner, Role::Manufacturer],
         EventKind::Transform => &[Role::Manufacturer, Role::Refiner, Role::Recycler],

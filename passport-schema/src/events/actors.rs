@@ -60,6 +60,17 @@ pub const DEFAULT_MAX_BACKDATING_MS: i64 = 72 * 60 * 60 * 1000;
 #[serde(deny_unknown_fields)]
 pub struct LogTime {}
 
+/// The log's status commitment, signed by the log key and written by the
+/// sequencer as the last entry of every batch: `status_root` is the root of
+/// the status map (see [`crate::status`]) over the state after every entry
+/// before this one. Verifiers check a status proof against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogStatus {
+    /// Root of the status map (JMT hashing over SHA-256).
+    pub status_root: Bytes32,
+}
+
 /// Grants a role to a registered actor. Signed by an operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,8 +15,8 @@ mod scrap;
 use serde::{Deserialize, Serialize};
 
 pub use actors::{
-    DEFAULT_MAX_BACKDATING_MS, Genesis, GrantRole, LogTime, MAX_BACKDATING_LIMIT_MS, RegisterActor,
-    RevokeKey,
+    DEFAULT_MAX_BACKDATING_MS, Genesis, GrantRole, LogStatus, LogTime, MAX_BACKDATING_LIMIT_MS,
+    RegisterActor, RevokeKey,
 };
 pub use assay::Assay;
 pub use builders::{
@@ -121,6 +121,8 @@ event_kinds! {
     Genesis(Genesis) => "genesis",
     /// The log's clock (signed by the log key, written by the sequencer).
     LogTime(LogTime) => "log_time",
+    /// The log's status commitment (signed by the log key, written by the sequencer).
+    LogStatus(LogStatus) => "log_status",
     /// Actor registration.
     RegisterActor(RegisterActor) => "register_actor",
     /// Role grant.

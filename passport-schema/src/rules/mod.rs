@@ -14,11 +14,11 @@ use uuid::Uuid;
 
 use crate::bytes::{Bytes32, Kid};
 use crate::error::{ApplyError, RuleViolation};
-use crate::events::{Event, EventBody, EventKind, SCHEMA_VERSION};
+use crate::events::{Event, EventBody, EventKind, LogStatus, SCHEMA_VERSION};
 use crate::roles::{Role, allowed_roles};
 use crate::state::records::{
     ActorRecord, Change, ClockHead, ClockRecord, ContractRecord, GenesisRecord, HistoryItem,
-    IdClaim, IdKind, MaterialRecord,
+    IdClaim, IdKind, MaterialRecord, StatusHead,
 };
 use crate::state::{self, Overlay, StateStore, keys};
 
@@ -75,6 +75,10 @@ pub fn apply(state: &impl StateStore, ctx: &Context, event: &Event) -> Result<Ef
         log_time(&mut tx, ctx, event.occurred_ms, &genesis, &clock)?;
         return Ok(tx.into_effects());
     }
+    if let EventBody::LogStatus(s) = &event.body {
+        log_status(&mut tx, ctx, s, &genesis)?;
+        return Ok(tx.into_effects());
+    }
     // The log's time bounds every declared time from below.
     let log_ms = clock.latest.ms;
     if event.occurred_ms < log_ms.saturating_sub(genesis.max_backdating_ms) {
@@ -95,7 +99,7 @@ pub fn apply(state: &impl StateStore, ctx: &Context, event: &Event) -> Result<Ef
     };
     match &event.body {
         EventBody::Genesis(_) => Err(RuleViolation::GenesisNotFirst { index: ctx.index }.into()),
-        EventBody::LogTime(_) => Ok(()),
+        EventBody::LogTime(_) | EventBody::LogStatus(_) => Ok(()),
         EventBody::RegisterActor(e) => actors::register(&mut tx, &cx, e),
         EventBody::GrantRole(e) => actors::grant(&mut tx, &cx, e),
         EventBody::RevokeKey(e) => actors::revoke(&mut tx, &cx, e),
@@ -154,6 +158,32 @@ fn log_time<S: StateStore>(
             index: ctx.index,
         },
     )
+}
+
+/// A status commitment: signed by the genesis log key. The rules cannot
+/// check the root (the map lives with the log); a full audit recomputes it.
+fn log_status<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    ctx: &Context,
+    status: &LogStatus,
+    genesis: &GenesisRecord,
+) -> Result<(), ApplyError> {
+    let log_kid = Bytes32(crate::bytes::kid_of(&genesis.log_key.0));
+    if ctx.signer != log_kid.0 {
+        return Err(RuleViolation::NotTheLogKey {
+            signer: Bytes32(ctx.signer),
+            log_key: log_kid,
+        }
+        .into());
+    }
+    tx.put(
+        keys::STATUS.to_vec(),
+        &StatusHead {
+            index: ctx.index,
+            status_root: status.status_root,
+        },
+    )?;
+    Ok(())
 }
 
 /// Records clock reading number `n` and makes it the latest.

@@ -16,6 +16,7 @@
 //! | `dispatch/` + uuid | [`DispatchRecord`](super::records::DispatchRecord) |
 //! | `lot-grading/` + uuid | [`LotGradingRecord`](super::records::LotGradingRecord) |
 //! | `id/` + uuid | [`IdClaim`](super::records::IdClaim): global id uniqueness |
+//! | `status` | [`StatusHead`](super::records::StatusHead): the latest `log_status` entry |
 //! | `clock` | [`ClockHead`](super::records::ClockHead): the log's latest time |
 //! | `clock/` + number (u64 BE) | [`ClockRecord`](super::records::ClockRecord): every reading |
 
@@ -23,6 +24,9 @@ use uuid::Uuid;
 
 /// The genesis record key.
 pub const GENESIS: &[u8] = b"genesis";
+
+/// The latest status commitment's key.
+pub const STATUS: &[u8] = b"status";
 
 /// The clock head key.
 pub const CLOCK: &[u8] = b"clock";

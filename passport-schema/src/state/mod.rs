@@ -78,13 +78,18 @@ pub(crate) fn encode_record<T: Serialize>(value: &T) -> Result<Vec<u8>, StateErr
 use records::{
     ActorRecord, BrandRecord, CertificateRecord, ClockHead, ClockRecord, ContractRecord,
     DispatchRecord, GenesisRecord, IdClaim, LatestVersion, LotGradingRecord, MaterialRecord,
-    RuleSetRecord, SchemeRecord,
+    RuleSetRecord, SchemeRecord, StatusHead,
 };
 use uuid::Uuid;
 
 /// The genesis record.
 pub fn genesis(state: &impl StateStore) -> Result<Option<GenesisRecord>, StateError> {
     get_record(state, keys::GENESIS)
+}
+
+/// The latest status commitment, if the log has written one.
+pub fn status_head(state: &impl StateStore) -> Result<Option<StatusHead>, StateError> {
+    get_record(state, keys::STATUS)
 }
 
 /// The log's latest clock reading (set by the genesis, then by log-time entries).

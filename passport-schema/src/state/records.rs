@@ -74,6 +74,16 @@ pub struct RevocationRecord {
     pub reason: String,
 }
 
+/// The latest `log_status` entry: where it is and the root it states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusHead {
+    /// Its index.
+    pub index: u64,
+    /// The status map root it states.
+    pub status_root: Bytes32,
+}
+
 /// A registered actor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
