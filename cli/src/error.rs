@@ -2,17 +2,28 @@
 
 use std::fmt;
 
-/// Exit status: success.
+//! Every command uses one table (docs/USER-GUIDE.md, "Exit codes"):
+//!
+//! | status | meaning |
+//! |---|---|
+//! | 0 | done; for a verification, valid |
+//! | 1 | invalid, revoked, stale, refused, not found or failed |
+//! | 2 | usage: bad arguments, unreadable or malformed input files |
+//! | 3 | the node could not be reached (no verdict) |
+
+/// Exit status: success (for a verification: valid).
 pub const EXIT_OK: i32 = 0;
-/// Exit status: invalid, refused, not found or failed.
+/// Exit status: invalid, revoked, stale, refused, not found or failed.
 pub const EXIT_INVALID: i32 = 1;
 /// Exit status: usage error (bad arguments, unreadable or malformed input files).
 pub const EXIT_USAGE: i32 = 2;
+/// Exit status: the node could not be reached, so there is no verdict.
+pub const EXIT_UNREACHABLE: i32 = 3;
 
 /// A failed command: what to print and which exit status to use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CliError {
-    /// [`EXIT_INVALID`] or [`EXIT_USAGE`].
+    /// [`EXIT_INVALID`], [`EXIT_USAGE`] or [`EXIT_UNREACHABLE`].
     pub exit: i32,
     /// A short, stable snake_case code (the node's error code for refusals).
     pub code: String,
@@ -83,6 +94,11 @@ impl From<client::http::HttpError> for CliError {
         match e {
             HttpError::BadUrl(_) => CliError::usage(format!("--node {e}")),
             HttpError::Refused { code, message, .. } => CliError::refused(code, message),
+            HttpError::Unreachable { .. } => CliError {
+                exit: EXIT_UNREACHABLE,
+                code: "unreachable".into(),
+                message: e.to_string(),
+            },
             other => CliError::failed(other.to_string()),
         }
     }

@@ -319,7 +319,7 @@ fn check(
     );
     // Every entry through the one verifier.
     progress.start("replaying", n);
-    let mut replay = Replayer::new(MemoryState::new(), Signatures::Batched);
+    let mut replay = Replayer::new(MemoryState::new(), Signatures::Batched).checking_status();
     let mut outcome = Ok(());
     for (i, bytes) in (0u64..).zip(&read.entries) {
         if let Err(e) = replay.entry(i, bytes) {

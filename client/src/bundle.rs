@@ -10,17 +10,21 @@
 use std::collections::BTreeSet;
 
 use ledger::{Checkpoint, NoteVerifier, Store, hash::leaf_hash, merkle::verify_inclusion};
-use passport_schema::{MemoryState, StateStore, certificate_view, lot_view, provenance};
+use passport_schema::status::{Status, StatusKey};
+use passport_schema::{
+    EventBody, MemoryState, StateStore, certificate_view, decode_canonical, lot_view, provenance,
+};
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use uuid::Uuid;
 
 use crate::pipeline::PassportLedger;
+use crate::status::StatusProof;
 use crate::verify::{Part, Replayer, Signatures, Verdict};
 use crate::{Error, Result};
 
 /// The format tag written into every bundle.
-pub const BUNDLE_FORMAT: &str = "cupass-evidence-bundle/1";
+pub const BUNDLE_FORMAT: &str = "cupass-evidence-bundle/2";
 
 /// One logged entry and its proof.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,8 +50,12 @@ pub struct EvidenceBundle {
     pub checkpoint: String,
     /// What the bundle is evidence for.
     pub subject: Uuid,
-    /// The provenance entries, in index order.
+    /// The provenance entries, in index order, ending with the log's
+    /// status commitment (the `log_status` entry at index `size - 1`).
     pub entries: Vec<BundleEntry>,
+    /// The current status of the subject and of every key that signed an
+    /// entry, proved against that commitment's root.
+    pub statuses: Vec<StatusProof>,
 }
 
 impl EvidenceBundle {
@@ -83,10 +91,16 @@ impl EvidenceBundle {
 impl<S: Store> PassportLedger<S> {
     /// Builds the evidence bundle for `subject` against the current checkpoint.
     pub fn bundle(&self, subject: &Uuid) -> Result<EvidenceBundle> {
-        let indices: BTreeSet<u64> = provenance(&self.state(), subject)?;
+        // Held throughout: the map, the state and the checkpoint are of one commit.
+        let map = self.status_map()?;
+        let state = self.state();
+        let mut indices: BTreeSet<u64> = provenance(&state, subject)?;
         let log = self.log();
         let checkpoint = log.checkpoint()?;
         let size = Checkpoint::open(&checkpoint, log.verifier())?.size;
+        if let Some(last) = size.checked_sub(1) {
+            indices.insert(last);
+        }
         let entries = indices
             .into_iter()
             .map(|index| {
@@ -102,12 +116,36 @@ impl<S: Store> PassportLedger<S> {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let log_kid = ledger::keys::kid(log.verifier().key());
+        let mut keys: BTreeSet<StatusKey> = entries
+            .iter()
+            .filter_map(|e| ledger::Entry::from_bytes(&e.entry).ok())
+            .map(|e| *e.kid())
+            .filter(|kid| *kid != log_kid)
+            .map(|kid| StatusKey::Key(passport_schema::Bytes32(kid)))
+            .collect();
+        if let Some(c) = passport_schema::state::certificate(&state, subject)? {
+            keys.insert(StatusKey::Certificate(*subject));
+            keys.insert(StatusKey::Material(c.subject));
+        } else {
+            keys.insert(StatusKey::Material(*subject));
+        }
+        let statuses = keys
+            .iter()
+            .map(|k| {
+                let leaf = Status::current(&state, k)?
+                    .map(|s| s.to_cbor())
+                    .transpose()?;
+                Ok(StatusProof::new(&map, k, leaf))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(EvidenceBundle {
             format: BUNDLE_FORMAT.into(),
             log_key: log.verifier().to_string(),
             checkpoint,
             subject: *subject,
             entries,
+            statuses,
         })
     }
 }
@@ -216,7 +254,164 @@ fn verify_parsed(bundle: &EvidenceBundle, log_key: &NoteVerifier, mut v: Verdict
         ),
     );
     v.pass(Part::Rule, "every entry passes the rules on replay".into());
+    let v = match statuses(bundle, cp.size, log_key, &state, v) {
+        Ok(v) => v,
+        Err(v) => return v,
+    };
     criteria(&state, bundle.subject, v)
+}
+
+/// The root and log time of the `log_status` entry at `index`, if the
+/// bundle carries one there.
+pub fn status_commitment(entry: &[u8]) -> Option<(status_map::Hash, i64)> {
+    let e = ledger::Entry::from_bytes(entry).ok()?;
+    let event = decode_canonical(e.payload()).ok()?;
+    match event.body {
+        EventBody::LogStatus(s) => Some((s.status_root.0, event.occurred_ms)),
+        _ => None,
+    }
+}
+
+/// Checks the bundle's status proofs against its status commitment and
+/// compares what they prove with what the replayed entries derive: a left
+/// out revocation (of the certificate or of a signing key) is caught here.
+fn statuses(
+    bundle: &EvidenceBundle,
+    size: u64,
+    log_key: &NoteVerifier,
+    state: &MemoryState,
+    mut v: Verdict,
+) -> std::result::Result<Verdict, Verdict> {
+    let last = size.checked_sub(1);
+    let Some((root, as_of)) = bundle
+        .entries
+        .last()
+        .filter(|e| Some(e.index) == last)
+        .and_then(|e| status_commitment(&e.entry))
+    else {
+        return Err(v.fail(
+            Part::Status,
+            last,
+            format!(
+                "the bundle carries no status commitment: its last entry must be the log_status entry at index {}",
+                last.unwrap_or(0)
+            ),
+        ));
+    };
+    v.as_of_ms = Some(as_of);
+    let proved = match prove_all(&bundle.statuses, &root) {
+        Ok(p) => p,
+        Err(e) => return Err(v.fail(Part::Status, None, e)),
+    };
+    // What must be proved: the certificate, and every key that signed.
+    let log_kid = ledger::keys::kid(log_key.key());
+    let mut required: BTreeSet<StatusKey> = bundle
+        .entries
+        .iter()
+        .filter_map(|e| ledger::Entry::from_bytes(&e.entry).ok())
+        .map(|e| *e.kid())
+        .filter(|kid| *kid != log_kid)
+        .map(|kid| StatusKey::Key(passport_schema::Bytes32(kid)))
+        .collect();
+    if passport_schema::state::certificate(state, &bundle.subject)
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        required.insert(StatusKey::Certificate(bundle.subject));
+    }
+    for k in &required {
+        if !proved.iter().any(|(p, _)| p == k) {
+            return Err(v.fail(
+                Part::Status,
+                None,
+                format!("the bundle carries no status proof for {k}"),
+            ));
+        }
+    }
+    for (key, committed) in &proved {
+        if matches!(key, StatusKey::Material(_)) {
+            // A material changes with entries outside the subject's
+            // provenance (transfers, later melts): proved, not compared.
+            continue;
+        }
+        let derived = match Status::current(state, key) {
+            Ok(d) => d,
+            Err(e) => return Err(v.fail(Part::Status, None, format!("{key}: {e}"))),
+        };
+        if let Some(problem) = compare(key, committed.as_ref(), derived.as_ref()) {
+            return Err(v.fail(Part::Status, problem.1, problem.0));
+        }
+    }
+    v.pass(
+        Part::Status,
+        format!(
+            "{} statuses proved against the status commitment at entry {} and equal to the replay",
+            proved.len(),
+            last.unwrap_or(0)
+        ),
+    );
+    Ok(v)
+}
+
+fn prove_all(
+    proofs: &[StatusProof],
+    root: &status_map::Hash,
+) -> std::result::Result<Vec<(StatusKey, Option<Status>)>, String> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(proofs.len());
+    for p in proofs {
+        let (key, status) = p.verify(root)?;
+        if !seen.insert(key) {
+            return Err(format!("two status proofs for {key}"));
+        }
+        out.push((key, status));
+    }
+    Ok(out)
+}
+
+/// Why a committed status and the replay's disagree, and the entry the
+/// bundle left out when it is known.
+fn compare(
+    key: &StatusKey,
+    committed: Option<&Status>,
+    derived: Option<&Status>,
+) -> Option<(String, Option<u64>)> {
+    match (committed, derived) {
+        (a, b) if a == b => None,
+        (None, Some(_)) => Some((
+            format!("{key} is proved absent from the log's status, yet the bundle's entries create it"),
+            None,
+        )),
+        (Some(Status::Certificate(c)), Some(Status::Certificate(d)))
+            if c.revoked_index.is_some() && d.revoked_index.is_none() =>
+        {
+            Some((
+                format!(
+                    "REVOKED: {key} was revoked at entry {}; the bundle leaves that entry out",
+                    c.revoked_index.unwrap_or(0)
+                ),
+                c.revoked_index,
+            ))
+        }
+        (Some(Status::Key(c)), Some(Status::Key(d)))
+            if c.revoked_index.is_some() && d.revoked_index.is_none() =>
+        {
+            Some((
+                format!(
+                    "REVOKED: {key} was revoked at entry {}; the bundle leaves that entry out",
+                    c.revoked_index.unwrap_or(0)
+                ),
+                c.revoked_index,
+            ))
+        }
+        _ => Some((
+            format!(
+                "{key}: the log's status differs from what the bundle's entries derive (entries are left out)"
+            ),
+            None,
+        )),
+    }
 }
 
 fn criteria(state: &impl StateStore, subject: Uuid, mut v: Verdict) -> Verdict {
@@ -275,6 +470,7 @@ mod tests {
                 entry: ByteBuf::from(vec![1, 2, 3]),
                 proof: vec![ByteBuf::from(vec![0; 32])],
             }],
+            statuses: Vec::new(),
         }
     }
 
@@ -284,7 +480,7 @@ mod tests {
         let bytes = b.to_cbor().unwrap();
         assert_eq!(EvidenceBundle::from_cbor(&bytes).unwrap(), b);
         // The same map with an indefinite length: it decodes, but is refused.
-        assert_eq!(bytes[0], 0xa5, "a definite map of five fields");
+        assert_eq!(bytes[0], 0xa6, "a definite map of six fields");
         let mut indefinite = vec![0xbf];
         indefinite.extend_from_slice(&bytes[1..]);
         indefinite.push(0xff);

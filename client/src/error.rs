@@ -128,6 +128,8 @@ impl Error {
             Fault::UnknownSigner(kid) => Error::UnknownSigner(kid),
             Fault::Signature(e) => Error::BadSignature(e),
             Fault::Rule(v) => Error::from_violation(v),
+            // Ingest never tracks the map (submitters cannot write status entries).
+            f @ Fault::StatusRoot { .. } => Error::BadRequest(f.to_string()),
         }
     }
 }

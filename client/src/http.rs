@@ -315,6 +315,16 @@ impl NodeClient {
         self.get(&format!("/v1/certificates/{id}/bundle"))
     }
 
+    /// The current status of a certificate, key or material with its proof
+    /// (CBOR; check it with [`crate::status::StatusAnswer::verify`]).
+    ///
+    /// # Errors
+    ///
+    /// [`HttpError::Refused`] for a malformed kind or id.
+    pub fn status(&self, kind: &str, id: &str) -> Result<Vec<u8>> {
+        self.get(&format!("/v1/status/{kind}/{id}"))
+    }
+
     /// A published rule set (the latest version if `version` is `None`).
     ///
     /// # Errors

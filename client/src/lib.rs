@@ -32,12 +32,14 @@
 
 pub mod audit;
 pub mod bundle;
+pub mod freshness;
 mod error;
 pub mod http;
 pub mod keyfile;
 pub mod pipeline;
 mod reads;
 pub mod state;
+pub mod status;
 pub mod verify;
 pub mod wire;
 

@@ -2,16 +2,18 @@
 //! verify (through [`crate::verify`]), then commit batches in sequence order.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use ledger::{
     InclusionProof, Log, NoteSigner, OpenCheck, Store,
     hash::{Hash, leaf_hash},
 };
-use passport_schema::{Context, Event, EventKind, LogTime, Overlay, apply};
+use passport_schema::{Bytes32, Context, Event, EventKind, LogStatus, LogTime, Overlay, apply};
+use status_map::StatusMap;
 use serde::{Deserialize, Serialize};
 
-use crate::state::{StoreState, state_key};
+use crate::state::{STATE_PREFIX, StoreState, state_key};
 use crate::verify::{ReplayError, Replayer, Signatures};
 use crate::{Error, Result};
 
@@ -58,9 +60,13 @@ pub enum Submission {
 /// A ledger of copper passports: the log plus the state its rules keep.
 pub struct PassportLedger<S> {
     log: Log<S>,
-    /// The log key, which also signs the log's clock entries.
+    /// The log key, which also signs the log's clock and status entries.
     log_key: NoteSigner,
     clock_skew_ms: i64,
+    /// The status map as of the latest commit (its root is the one the
+    /// last `log_status` entry states). Held across a commit, so a reader
+    /// that holds it sees the map and the log head of the same commit.
+    status: Mutex<StatusMap>,
 }
 
 /// How stale the log's clock may get before a batch is preceded by a
@@ -92,6 +98,35 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Rebuilds the status map from the view records and checks it against
+/// the last `log_status` entry, so edited status records are refused.
+fn rebuild_status<S: Store>(log: &Log<S>) -> Result<StatusMap> {
+    let store = log.store();
+    let mut records = Vec::new();
+    for prefix in [&b"cert/"[..], b"actor/", b"material/"] {
+        records.extend(store.aux_scan_prefix(&state_key(prefix))?);
+    }
+    let map = crate::status::build(records.iter().filter_map(|(k, v)| {
+        Some((k.strip_prefix(STATE_PREFIX)?, v.as_slice()))
+    }))?;
+    let size = log.size()?;
+    let head = passport_schema::state::status_head(&StoreState(store))?;
+    match head {
+        Some(h) if h.index + 1 == size && h.status_root.0 == map.root() => Ok(map),
+        Some(h) if h.index + 1 == size => Err(Error::StoreMismatch(format!(
+            "the status records give map root {} but the log's last status entry ({}) states {}",
+            hex::encode(map.root()),
+            h.index,
+            hex::encode(h.status_root.0)
+        ))),
+        _ if size == 0 => Ok(map),
+        _ => Err(Error::StoreMismatch(format!(
+            "the log's last entry ({}) is not its status commitment",
+            size - 1
+        ))),
+    }
+}
+
 impl<S: Store> PassportLedger<S> {
     /// Creates a new ledger in an empty store. `genesis` is the operator-signed
     /// genesis entry; it is checked like any other entry and logged at index 0.
@@ -107,6 +142,7 @@ impl<S: Store> PassportLedger<S> {
             log,
             log_key: log_key_copy,
             clock_skew_ms,
+            status: Mutex::new(StatusMap::default()),
         };
         let checked = match ledger.check(genesis, now_ms())? {
             Submission::New(c) => *c,
@@ -134,10 +170,12 @@ impl<S: Store> PassportLedger<S> {
             ledger::Error::StoreMismatch(m) => Error::StoreMismatch(m),
             other => Error::from(other),
         })?;
+        let status = rebuild_status(&log)?;
         Ok(PassportLedger {
             log,
             log_key: log_key_copy,
             clock_skew_ms,
+            status: Mutex::new(status),
         })
     }
 
@@ -155,6 +193,7 @@ impl<S: Store> PassportLedger<S> {
             log,
             log_key,
             clock_skew_ms,
+            status,
         } = self;
         let log = if check {
             log.check_heads_in(file)
@@ -169,6 +208,7 @@ impl<S: Store> PassportLedger<S> {
             log,
             log_key,
             clock_skew_ms,
+            status,
         })
     }
 
@@ -199,10 +239,14 @@ impl<S: Store> PassportLedger<S> {
             }
             ReplayError::State(s) => Error::from(s),
         })?;
-        if verified.event.kind() == EventKind::LogTime {
-            return Err(Error::BadRequest(
-                "log_time entries are written by the ledger's sequencer, not submitted".into(),
-            ));
+        if matches!(
+            verified.event.kind(),
+            EventKind::LogTime | EventKind::LogStatus
+        ) {
+            return Err(Error::BadRequest(format!(
+                "{} entries are written by the ledger's sequencer, not submitted",
+                verified.event.kind()
+            )));
         }
         Ok(Submission::New(Box::new(Checked {
             bytes: bytes.to_vec(),
@@ -274,6 +318,34 @@ impl<S: Store> PassportLedger<S> {
                 Err(e) => outcome.push(Some(Err(Error::from(e)))),
             }
         }
+        // The status commitment closes every batch that appends anything.
+        let mut map = self.status_map()?;
+        let mut undo = Vec::new();
+        let status_entry = if clock_entry.is_some() || !accepted.is_empty() {
+            let writes = aux.iter().filter_map(|(k, v)| {
+                Some((k.strip_prefix(STATE_PREFIX)?, v.as_deref()?))
+            });
+            let changes = crate::status::changes(writes)?;
+            undo = changes.iter().map(|(k, _)| (*k, map.get(k))).collect();
+            map.update(changes);
+            let index = first + accepted.len() as u64;
+            let event = Event::new(
+                now_ms,
+                LogStatus {
+                    covers: index,
+                    status_root: Bytes32(map.root()),
+                },
+            );
+            let bytes = crate::sign_event(&self.log_key, &event)?;
+            let ctx = Context {
+                index,
+                signer: ledger::keys::kid(self.log_key.verifier().key()),
+            };
+            stage(apply(&overlay, &ctx, &event)?, &mut overlay, &mut aux);
+            Some(bytes)
+        } else {
+            None
+        };
         drop(overlay);
         let entries: Vec<&[u8]> = clock_entry
             .as_deref()
@@ -283,12 +355,22 @@ impl<S: Store> PassportLedger<S> {
                     .iter()
                     .filter_map(|&p| batch.get(p).map(|c| c.bytes.as_slice())),
             )
+            .chain(status_entry.as_deref())
             .collect();
-        let commit = self.log.append_batch(&entries, aux)?;
-        // The clock entry, if any, comes first and answers no submitter.
+        let commit = match self.log.append_batch(&entries, aux) {
+            Ok(c) => c,
+            Err(e) => {
+                map.update(undo);
+                return Err(e.into());
+            }
+        };
+        drop(map);
+        // The clock entry, if any, comes first and the status entry last;
+        // neither answers a submitter.
+        let skip = usize::from(clock_entry.is_some());
         let submitted = commit
             .appended
-            .get(usize::from(clock_entry.is_some())..)
+            .get(skip..skip + accepted.len())
             .unwrap_or_default();
         let fresh_indices: Vec<u64> = submitted.iter().map(|a| a.index).collect();
         let proofs = self.log.receipt_proofs(&fresh_indices, &commit)?;
@@ -312,6 +394,18 @@ impl<S: Store> PassportLedger<S> {
                 Some(Err(e)) => Ok(Err(e)),
             })
             .collect()
+    }
+
+    /// The status map, locked: while the guard lives no batch commits, so
+    /// the map's root is the one the log's last `log_status` entry states.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::State`] if a commit panicked while holding it.
+    pub fn status_map(&self) -> Result<MutexGuard<'_, StatusMap>> {
+        self.status
+            .lock()
+            .map_err(|_| Error::State("status map lock poisoned".into()))
     }
 
     /// The receipt for an entry that was already logged.

@@ -45,6 +45,12 @@ pub enum Part {
     Criterion,
     /// A stored view record differs from the replay.
     Views,
+    /// A status proof, or what it proves (revoked, left out, stale).
+    Status,
+    /// Freshness: the bundle against a node's current tree, or its age.
+    Freshness,
+    /// Witness cosignatures against a trust policy.
+    Witness,
 }
 
 impl Part {
@@ -61,6 +67,9 @@ impl Part {
             Part::Rule => "rule",
             Part::Criterion => "criterion",
             Part::Views => "views",
+            Part::Status => "status",
+            Part::Freshness => "freshness",
+            Part::Witness => "witness",
         }
     }
 }
@@ -94,6 +103,15 @@ pub enum Fault {
     /// The event breaks a ledger rule.
     #[error("{0}")]
     Rule(RuleViolation),
+    /// A `log_status` entry states a status map root that is not the one
+    /// the entries before it derive.
+    #[error("the log_status entry states status root {stated}, but the entries before it derive {derived}")]
+    StatusRoot {
+        /// The root it states (hex).
+        stated: String,
+        /// The root the replay derives (hex).
+        derived: String,
+    },
 }
 
 impl Fault {
@@ -102,7 +120,7 @@ impl Fault {
         match self {
             Fault::Envelope(_) | Fault::Payload(_) | Fault::FromTheFuture { .. } => Part::Entry,
             Fault::UnknownSigner(_) | Fault::Signature(_) => Part::Signature,
-            Fault::Rule(_) => Part::Rule,
+            Fault::Rule(_) | Fault::StatusRoot { .. } => Part::Rule,
         }
     }
 }
@@ -179,6 +197,10 @@ pub struct Replayer<S> {
     signatures: Signatures,
     latest_ms: Option<i64>,
     pending: Vec<Pending>,
+    /// When set, the status map the entries derive, checked against every
+    /// `log_status` entry (a whole-log audit; a bundle holds too few
+    /// entries to derive it).
+    status: Option<status_map::StatusMap>,
 }
 
 impl<S: ReplayState> Replayer<S> {
@@ -189,7 +211,15 @@ impl<S: ReplayState> Replayer<S> {
             signatures,
             latest_ms: None,
             pending: Vec::new(),
+            status: None,
         }
+    }
+
+    /// Also derives the status map and checks every `log_status` entry's
+    /// root against it (for a replay from the log's first entry).
+    pub fn checking_status(mut self) -> Self {
+        self.status = Some(status_map::StatusMap::default());
+        self
     }
 
     /// Refuses events dated after `latest_ms` (ingest's clock bound).
@@ -253,7 +283,24 @@ impl<S: ReplayState> Replayer<S> {
             }
         }
         match apply(&self.state, &ctx, &event) {
-            Ok(effects) => self.state.commit(effects),
+            Ok(effects) => {
+                if let Some(map) = &mut self.status {
+                    if let EventBody::LogStatus(st) = &event.body
+                        && st.status_root.0 != map.root()
+                    {
+                        return Err(reject(Fault::StatusRoot {
+                            stated: hex::encode(st.status_root.0),
+                            derived: hex::encode(map.root()),
+                        }));
+                    }
+                    let changes = crate::status::changes(
+                        effects.writes.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                    )
+                    .map_err(|e| ReplayError::State(StateError::Backend(e.to_string())))?;
+                    map.update(changes);
+                }
+                self.state.commit(effects)
+            }
             Err(ApplyError::State(e)) => return Err(ReplayError::State(e)),
             Err(ApplyError::Rule(v)) => return Err(reject(Fault::Rule(v))),
             Err(other) => return Err(ReplayError::State(StateError::Backend(other.to_string()))),
@@ -298,8 +345,8 @@ fn signer_key(
 ) -> Result<VerifyingKey, KeyError> {
     let key = match &event.body {
         EventBody::Genesis(g) => g.operator.public_key.0,
-        // The log's clock is signed by the log key the genesis names.
-        EventBody::LogTime(_) => {
+        // The log's clock and status are signed by the log key the genesis names.
+        EventBody::LogTime(_) | EventBody::LogStatus(_) => {
             passport_schema::state::genesis(state)
                 .map_err(KeyError::State)?
                 .ok_or_else(|| KeyError::Fault(Fault::UnknownSigner(hex::encode(entry.kid()))))?
@@ -391,6 +438,10 @@ pub struct Verdict {
     pub first_failing_entry: Option<u64>,
     /// Derived recycled share of the subject (certificate subject or lot), ppm.
     pub recycled_share_ppm: Option<u32>,
+    /// The log time (Unix ms) of the status commitment the verdict rests
+    /// on: "valid as of tree size `tree_size`, integrated at this time".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of_ms: Option<i64>,
     /// Every check, in the order made; the first failure ends the verification.
     pub checks: Vec<Check>,
 }
@@ -404,6 +455,7 @@ impl Default for Verdict {
             entries: 0,
             first_failing_entry: None,
             recycled_share_ppm: None,
+            as_of_ms: None,
             checks: Vec::new(),
         }
     }

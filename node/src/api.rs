@@ -60,6 +60,7 @@ pub fn router<S: Store + 'static>(state: Arc<AppState<S>>) -> Router {
         .route("/v1/lots/{id}", get(lot::<S>))
         .route("/v1/certificates/{id}", get(certificate::<S>))
         .route("/v1/certificates/{id}/bundle", get(bundle::<S>))
+        .route("/v1/status/{kind}/{id}", get(status::<S>))
         .route("/v1/contracts/{id}/audit", get(contract_audit::<S>))
         .route("/v1/rulesets/{id}", get(rule_set::<S>))
         .route("/v1/rulesets/{id}/{version}", get(rule_set_version::<S>))
@@ -284,6 +285,22 @@ async fn bundle<S: Store + 'static>(State(app): St<S>, Path(id): Path<String>) -
     .await?;
     Ok((
         [(header::CONTENT_TYPE, "application/vnd.cupass.bundle+cbor")],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The current status of a certificate, key or material, with its proof
+/// (a proof of absence when no such record exists).
+async fn status<S: Store + 'static>(
+    State(app): St<S>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Response> {
+    let key = client::status::parse_status_key(&kind, &id)
+        .map_err(|e| ApiError(Error::BadRequest(e)))?;
+    let bytes = blocking(move || app.ledger.status_answer(&key)?.to_cbor()).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/vnd.cupass.status+cbor")],
         bytes,
     )
         .into_response())

@@ -183,13 +183,21 @@ pub enum RuleViolation {
         /// The declared time.
         occurred_ms: i64,
     },
-    /// A log-time entry not signed by the log key the genesis names.
-    #[error("log_time entries are signed by the log key {log_key}, not by {signer}")]
+    /// A log-time or log-status entry not signed by the log key the genesis names.
+    #[error("log_time and log_status entries are signed by the log key {log_key}, not by {signer}")]
     NotTheLogKey {
         /// The signer.
         signer: Bytes32,
         /// kid of the genesis log key.
         log_key: Bytes32,
+    },
+    /// A log-status entry that does not state its own position.
+    #[error("a log_status entry at index {index} states that it covers {covers} entries")]
+    StatusPositionMismatch {
+        /// The entries it says it covers.
+        covers: u64,
+        /// Its index (the entries before it).
+        index: u64,
     },
     /// The log's clock may not go back.
     #[error(
@@ -953,6 +961,7 @@ impl RuleViolation {
             RuleViolation::TimeOutOfRange { .. } => "time_out_of_range",
             RuleViolation::NotTheLogKey { .. } => "not_the_log_key",
             RuleViolation::ClockBackwards { .. } => "clock_backwards",
+            RuleViolation::StatusPositionMismatch { .. } => "status_position_mismatch",
             RuleViolation::Backdated { .. } => "backdated",
             RuleViolation::SignerRevoked { .. } => "signer_revoked",
             RuleViolation::RoleNotPermitted { .. } => "role_not_permitted",

@@ -67,6 +67,8 @@ pub struct LogTime {}
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogStatus {
+    /// The entries it covers: its own index (so no two are alike).
+    pub covers: u64,
     /// Root of the status map (JMT hashing over SHA-256).
     pub status_root: Bytes32,
 }

@@ -176,6 +176,13 @@ fn log_status<S: StateStore>(
         }
         .into());
     }
+    if status.covers != ctx.index {
+        return Err(RuleViolation::StatusPositionMismatch {
+            covers: status.covers,
+            index: ctx.index,
+        }
+        .into());
+    }
     tx.put(
         keys::STATUS.to_vec(),
         &StatusHead {

@@ -1,0 +1,152 @@
+//! Freshness: a bundle checked against what a node serves now, and against
+//! a maximum age (issue: verification that cannot be fooled).
+//!
+//! Offline, a bundle is "valid as of tree size N, integrated at time T":
+//! its status proofs hold at its own checkpoint. With a node, the bundle's
+//! tree must be a prefix of the node's current tree (a consistency proof),
+//! and a fresh bundle for the same subject, with status proofs at the
+//! current size, must verify too: a certificate revoked since is caught.
+//! With a maximum age, a status commitment older than that is stale.
+
+use ledger::{Checkpoint, NoteVerifier, merkle::verify_consistency};
+
+use crate::bundle::{EvidenceBundle, verify_bundle};
+use crate::http::{HttpError, NodeClient};
+use crate::verify::{Part, Verdict};
+
+/// What a verification also requires beyond the bundle itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Freshness<'a> {
+    /// Check against this node's current tree.
+    pub node: Option<&'a NodeClient>,
+    /// The oldest acceptable status commitment, in ms before `now_ms`.
+    pub max_age_ms: Option<i64>,
+    /// The time to measure age against (Unix ms).
+    pub now_ms: i64,
+}
+
+/// Verifies `bytes` offline, then as [`Freshness`] requires.
+///
+/// # Errors
+///
+/// [`HttpError::Unreachable`] (and other transport failures) when the node
+/// cannot be asked: that is no verdict. A node that answers with something
+/// that does not verify is a failed check in the verdict.
+pub fn verify_fresh(
+    bytes: &[u8],
+    log_key: &NoteVerifier,
+    fresh: &Freshness<'_>,
+) -> Result<Verdict, HttpError> {
+    let mut v = verify_bundle(bytes, log_key);
+    if !v.valid {
+        return Ok(v);
+    }
+    if let Some(node) = fresh.node {
+        v = against_node(bytes, log_key, node, v)?;
+        if !v.valid {
+            return Ok(v);
+        }
+    }
+    if let (Some(max), Some(as_of)) = (fresh.max_age_ms, v.as_of_ms) {
+        let age = fresh.now_ms.saturating_sub(as_of);
+        if age > max {
+            return Ok(v.fail(
+                Part::Freshness,
+                None,
+                format!(
+                    "STALE: the status is as of {} ({} s old), older than the maximum age of {} s",
+                    crate::wire::rfc3339(as_of),
+                    age / 1000,
+                    max / 1000
+                ),
+            ));
+        }
+        v.pass(
+            Part::Freshness,
+            format!("status {} s old, within the maximum age of {} s", age / 1000, max / 1000),
+        );
+    }
+    Ok(v)
+}
+
+fn checkpoint_of(bytes: &[u8], log_key: &NoteVerifier) -> Option<Checkpoint> {
+    let b = EvidenceBundle::from_cbor(bytes).ok()?;
+    Checkpoint::open(&b.checkpoint, log_key).ok()
+}
+
+fn against_node(
+    bytes: &[u8],
+    log_key: &NoteVerifier,
+    node: &NodeClient,
+    v: Verdict,
+) -> Result<Verdict, HttpError> {
+    let (Some(subject), Some(old)) = (v.subject, checkpoint_of(bytes, log_key)) else {
+        return Ok(v.fail(Part::Format, None, "the bundle has no checkpoint".into()));
+    };
+    let fresh_bytes = match node.bundle(&subject) {
+        Ok(b) => b,
+        Err(HttpError::Refused { code, message, .. }) => {
+            return Ok(v.fail(
+                Part::Freshness,
+                None,
+                format!("the node has no current evidence for {subject}: {message} ({code})"),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    let now = verify_bundle(&fresh_bytes, log_key);
+    let Some(new) = checkpoint_of(&fresh_bytes, log_key) else {
+        return Ok(v.fail(
+            Part::Freshness,
+            None,
+            "the node's current bundle carries no checkpoint signed by the trusted key".into(),
+        ));
+    };
+    if new.size < old.size {
+        return Ok(v.fail(
+            Part::Freshness,
+            None,
+            format!(
+                "the node serves a tree of {} entries, smaller than the bundle's {}: a rolled-back or different log",
+                new.size, old.size
+            ),
+        ));
+    }
+    if new.size > old.size {
+        let proof = node.consistency_proof(old.size, Some(new.size))?;
+        if let Err(e) = verify_consistency(old.size, new.size, &proof.hashes, &old.root, &new.root) {
+            return Ok(v.fail(
+                Part::Freshness,
+                None,
+                format!(
+                    "the node's tree at size {} does not extend the bundle's tree at size {}: {e}",
+                    new.size, old.size
+                ),
+            ));
+        }
+    } else if new.root != old.root {
+        return Ok(v.fail(
+            Part::Freshness,
+            None,
+            format!("the node signs a different tree at the bundle's size {}: a split view", old.size),
+        ));
+    }
+    if let Some(c) = now.failure() {
+        return Ok(v.fail(
+            c.part,
+            c.entry,
+            format!("at the node's current tree size {}: {}", new.size, c.detail),
+        ));
+    }
+    let mut v = v;
+    v.pass(
+        Part::Freshness,
+        format!(
+            "the node's current tree (size {}) extends the bundle's (size {}), and the statuses hold there",
+            new.size, old.size
+        ),
+    );
+    v.tree_size = Some(new.size);
+    v.as_of_ms = now.as_of_ms;
+    Ok(v)
+}
