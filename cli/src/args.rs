@@ -110,11 +110,21 @@ pub enum Command {
     /// Issue, revoke and inspect certificates; export evidence bundles.
     #[command(subcommand)]
     Cert(CertCmd),
-    /// Verify an evidence bundle OFFLINE: signatures, proofs, checkpoint, rules, criteria.
+    /// Verify an evidence bundle: signatures, proofs, checkpoint, rules, criteria, statuses;
+    /// with --node also against the node's current tree.
     #[command(
-        after_help = "Example:\n  cupass verify cert.cupass --log-key cupass-data/log.pub\n  \
-        cupass verify cert.cupass --log-key 'tongling.cupass.example/log+1a2b3c4d+AbC...'\n\n\
-        Exit status: 0 valid, 1 invalid (the failing part is named), 2 usage error."
+        long_about = "Verify an evidence bundle.\n\n\
+        Offline (the default) the verdict is \"valid as of tree size N, integrated at time T\": \
+        the bundle's entries, proofs and status proofs hold at its own checkpoint. A bundle \
+        exported before a revocation still verifies offline; to learn the status now, give \
+        --node: the node's current checkpoint must extend the bundle's (a consistency proof), \
+        and the statuses are checked again at the current size. --max-age refuses as STALE a \
+        status commitment older than that.",
+        after_help = "Examples:\n  cupass verify cert.cupass --log-key cupass-data/log.pub\n  \
+        cupass verify cert.cupass --log-key 'tongling.cupass.example/log+1a2b3c4d+AbC...'\n  \
+        cupass --node http://127.0.0.1:8080 verify cert.cupass --log-key log.pub --max-age 24h\n\n\
+        Exit status: 0 valid; 1 invalid, revoked or stale (the failing part is named); \
+        2 usage error; 3 node unreachable (no verdict)."
     )]
     Verify(VerifyArgs),
     /// Circular performance contracts: propose, accept, audit.
@@ -798,6 +808,10 @@ pub struct VerifyArgs {
     /// The log's verifier key: the key string, or a file holding it (e.g. DIR/log.pub).
     #[arg(long)]
     pub log_key: String,
+    /// Refuse as STALE a bundle whose status commitment is older than this
+    /// (e.g. 24h, 7days); with --node, the node's current one counts.
+    #[arg(long, value_name = "DURATION")]
+    pub max_age: Option<String>,
 }
 
 /// `cupass contract ...`

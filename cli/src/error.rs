@@ -1,7 +1,5 @@
 //! The CLI's one error type and its exit codes.
-
-use std::fmt;
-
+//!
 //! Every command uses one table (docs/USER-GUIDE.md, "Exit codes"):
 //!
 //! | status | meaning |
@@ -10,6 +8,8 @@ use std::fmt;
 //! | 1 | invalid, revoked, stale, refused, not found or failed |
 //! | 2 | usage: bad arguments, unreadable or malformed input files |
 //! | 3 | the node could not be reached (no verdict) |
+
+use std::fmt;
 
 /// Exit status: success (for a verification: valid).
 pub const EXIT_OK: i32 = 0;

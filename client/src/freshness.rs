@@ -15,7 +15,7 @@ use crate::http::{HttpError, NodeClient};
 use crate::verify::{Part, Verdict};
 
 /// What a verification also requires beyond the bundle itself.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct Freshness<'a> {
     /// Check against this node's current tree.
     pub node: Option<&'a NodeClient>,
@@ -54,8 +54,7 @@ pub fn verify_fresh(
                 Part::Freshness,
                 None,
                 format!(
-                    "STALE: the status is as of {} ({} s old), older than the maximum age of {} s",
-                    crate::wire::rfc3339(as_of),
+                    "STALE: the status is as of log time {as_of} ms ({} s old), older than the maximum age of {} s",
                     age / 1000,
                     max / 1000
                 ),

@@ -481,27 +481,83 @@ mod tests {
     fn a_stale_clock_puts_a_log_time_entry_before_the_batch() {
         let t0 = now_ms();
         let (l, op) = ledger(t0);
-        // Within a minute of the genesis: no clock entry.
+        // Genesis and its status commitment are 0 and 1. Within a minute
+        // of the genesis: no clock entry, the entry at 2, its status at 3.
         let c = checked(&l, &op, t0, 10);
         let r = l.commit_batch_at(vec![c], t0 + 1_000).unwrap();
-        assert_eq!(r[0].as_ref().unwrap().index, 1);
-        // Two minutes later: the clock entry takes index 2, the batch 3 and 4.
+        assert_eq!(r[0].as_ref().unwrap().index, 2);
+        // Two minutes later: the clock entry takes index 4, the batch 5 and
+        // 6, the status commitment 7.
         let batch = vec![checked(&l, &op, t0, 11), checked(&l, &op, t0, 12)];
         let r = l.commit_batch_at(batch, t0 + 120_000).unwrap();
         let got: Vec<u64> = r.iter().map(|x| x.as_ref().unwrap().index).collect();
-        assert_eq!(got, [3, 4]);
-        let (clock, _) = l.event(2).unwrap();
+        assert_eq!(got, [5, 6]);
+        let (clock, _) = l.event(4).unwrap();
         assert_eq!(clock.kind(), EventKind::LogTime);
         assert_eq!(clock.occurred_ms, t0 + 120_000);
         let head = passport_schema::state::clock(&l.state()).unwrap().unwrap();
-        assert_eq!((head.latest.ms, head.latest.index), (t0 + 120_000, 2));
+        assert_eq!((head.latest.ms, head.latest.index), (t0 + 120_000, 4));
+        for i in [1, 3, 7] {
+            assert_eq!(l.event(i).unwrap().0.kind(), EventKind::LogStatus, "{i}");
+        }
+        assert_eq!(l.log().size().unwrap(), 8);
 
-        // The whole log replays through the one verifier, clock entry included.
-        let mut replay = Replayer::new(MemoryState::new(), Signatures::Batched);
+        // The whole log replays through the one verifier, clock and status
+        // entries included, and every status root is the derived one.
+        let mut replay =
+            Replayer::new(MemoryState::new(), Signatures::Batched).checking_status();
         for i in 0..l.log().size().unwrap() {
             replay.entry(i, &l.log().entry(i).unwrap()).unwrap();
         }
         replay.finish().unwrap();
+    }
+
+    #[test]
+    fn a_status_commitment_that_lies_fails_a_full_replay() {
+        let t0 = now_ms();
+        let (l, op) = ledger(t0);
+        let c = checked(&l, &op, t0, 10);
+        l.commit_batch_at(vec![c], t0 + 1_000).unwrap();
+        let log = l.log_key.clone();
+        // Replay the log's entries, but put a lying commitment in place of the last.
+        let size = l.log().size().unwrap();
+        let lie = crate::sign_event(
+            &log,
+            &Event::new(
+                t0 + 1_000,
+                LogStatus {
+                    covers: size - 1,
+                    status_root: Bytes32([7; 32]),
+                },
+            ),
+        )
+        .unwrap();
+        let mut replay =
+            Replayer::new(MemoryState::new(), Signatures::Batched).checking_status();
+        for i in 0..size - 1 {
+            replay.entry(i, &l.log().entry(i).unwrap()).unwrap();
+        }
+        let e = replay.entry(size - 1, &lie).unwrap_err();
+        assert!(e.to_string().contains("states status root"), "{e}");
+    }
+
+    #[test]
+    fn a_submitted_status_entry_is_refused() {
+        let t0 = now_ms();
+        let (l, _) = ledger(t0);
+        let log = l.log_key.clone();
+        let size = l.log().size().unwrap();
+        let event = Event::new(
+            t0 + 1,
+            LogStatus {
+                covers: size,
+                status_root: Bytes32(l.status_map().unwrap().root()),
+            },
+        );
+        let bytes = crate::sign_event(&log, &event).unwrap();
+        let e = l.check(&bytes, t0 + 1).unwrap_err();
+        assert_eq!(e.code(), "bad_request", "{e}");
+        assert!(e.to_string().contains("log_status"), "{e}");
     }
 
     #[test]

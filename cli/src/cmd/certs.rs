@@ -1,7 +1,7 @@
 //! Certificates and contracts: `scheme`, `cert`, `verify`, `contract`.
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use client::bundle::{EvidenceBundle, verify_bundle};
+use client::bundle::EvidenceBundle;
 use client::verify::Verdict;
 use ledger::Entry;
 use passport_schema::{
@@ -324,9 +324,12 @@ pub(crate) fn render_verdict(s: &Style, v: &Verdict) -> String {
         .unwrap_or_else(|| "?".into());
     if v.valid {
         out.push_str(&format!(
-            "{} VALID: {subject} at tree size {}{}\n",
+            "{} VALID: {subject} as of tree size {}{}{}\n",
             s.good("✓"),
             v.tree_size.unwrap_or(0),
+            v.as_of_ms
+                .map(|t| format!(", integrated at {}", crate::time::fmt_time(t)))
+                .unwrap_or_default(),
             v.recycled_share_ppm
                 .map(|p| format!(", derived recycled share {}", pct(u64::from(p))))
                 .unwrap_or_default()
@@ -346,7 +349,26 @@ pub(crate) fn verify(ctx: &mut Ctx, a: VerifyArgs) -> Result<Report> {
     let key = parse_log_key(&a.log_key)?;
     let bytes = std::fs::read(&a.file)
         .map_err(|e| CliError::usage(format!("cannot read {}: {e}", a.file.display())))?;
-    let verdict = verify_bundle(&bytes, &key);
+    let max_age_ms = a
+        .max_age
+        .as_deref()
+        .map(|d| {
+            humantime::parse_duration(d)
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+                .map_err(|e| CliError::usage(format!("--max-age {d:?}: {e} (e.g. 24h, 7days)")))
+        })
+        .transpose()?;
+    let node = ctx
+        .node
+        .as_deref()
+        .map(client::http::NodeClient::new)
+        .transpose()?;
+    let fresh = client::freshness::Freshness {
+        node: node.as_ref(),
+        max_age_ms,
+        now_ms: client::now_ms(),
+    };
+    let verdict = client::freshness::verify_fresh(&bytes, &key, &fresh)?;
     let json = serde_json::to_value(&verdict)
         .map_err(|e| CliError::failed(format!("encoding verdict: {e}")))?;
     Ok(Report {
