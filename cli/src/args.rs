@@ -127,6 +127,16 @@ pub enum Command {
         2 usage error; 3 node unreachable (no verdict)."
     )]
     Verify(VerifyArgs),
+    /// Show the current status of a certificate, key or material with its proof, checked
+    /// against the log key: also proves that something does NOT exist or was never revoked.
+    #[command(
+        after_help = "Examples:\n  cupass status certificate 0193... --log-key cupass-data/log.pub\n  \
+        cupass status key 1f2e...64 hex... --log-key log.pub     # revoked? when?\n  \
+        cupass status material 0193... --log-key log.pub         # which certificates exist for a lot\n\n\
+        A status that does not exist is shown with its proof of absence.\n\
+        Exit status: 0 proved; 1 the proof does not verify; 2 usage error; 3 node unreachable."
+    )]
+    Status(StatusArgs),
     /// Circular performance contracts: propose, accept, audit.
     #[command(subcommand)]
     Contract(ContractCmd),
@@ -798,6 +808,18 @@ pub enum CertCmd {
         #[arg(short = 'o', long = "out")]
         out: Option<PathBuf>,
     },
+}
+
+/// `cupass status`
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// What: certificate (cert), key, or material (lot).
+    pub kind: String,
+    /// Its id: a UUID, or for a key its key id in hex (64 digits).
+    pub id: String,
+    /// The log's verifier key: the key string, or a file holding it (e.g. DIR/log.pub).
+    #[arg(long)]
+    pub log_key: String,
 }
 
 /// `cupass verify`

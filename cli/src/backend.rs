@@ -37,6 +37,8 @@ pub trait Backend {
     fn contract_audit(&self, id: &Uuid) -> Result<ContractAudit>;
     /// A certificate's evidence bundle (CBOR).
     fn bundle(&self, id: &Uuid) -> Result<Vec<u8>>;
+    /// The current status of a certificate, key or material with its proof (CBOR).
+    fn status(&self, key: &passport_schema::status::StatusKey) -> Result<Vec<u8>>;
     /// A published rule set version (the latest if `version` is `None`).
     fn rule_set(&self, id: &Uuid, version: Option<u32>) -> Result<RuleSet>;
     /// A published scheme version (the latest if `version` is `None`).
@@ -110,6 +112,9 @@ impl Backend for Local {
         self.ledger.certificate(id)?;
         Ok(self.ledger.bundle(id)?.to_cbor()?)
     }
+    fn status(&self, key: &passport_schema::status::StatusKey) -> Result<Vec<u8>> {
+        Ok(self.ledger.status_answer(key)?.to_cbor()?)
+    }
     fn rule_set(&self, id: &Uuid, version: Option<u32>) -> Result<RuleSet> {
         Ok(self.ledger.rule_set(id, version)?.rule_set)
     }
@@ -166,6 +171,15 @@ impl Backend for Http {
     }
     fn bundle(&self, id: &Uuid) -> Result<Vec<u8>> {
         Ok(self.0.bundle(id)?)
+    }
+    fn status(&self, key: &passport_schema::status::StatusKey) -> Result<Vec<u8>> {
+        use passport_schema::status::StatusKey;
+        let (kind, id) = match key {
+            StatusKey::Certificate(id) => ("certificate", id.to_string()),
+            StatusKey::Key(kid) => ("key", hex::encode(kid.0)),
+            StatusKey::Material(id) => ("material", id.to_string()),
+        };
+        Ok(self.0.status(kind, &id)?)
     }
     fn rule_set(&self, id: &Uuid, version: Option<u32>) -> Result<RuleSet> {
         Ok(self.0.rule_set(id, version)?.rule_set)

@@ -240,6 +240,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<Report> {
         Command::Scheme(c) => cmd::certs::scheme(ctx, c),
         Command::Cert(c) => cmd::certs::cert(ctx, c),
         Command::Verify(a) => cmd::certs::verify(ctx, a),
+        Command::Status(a) => cmd::certs::status(ctx, a),
         Command::Contract(c) => cmd::certs::contract(ctx, c),
         Command::Log(c) => cmd::log::log(ctx, c),
         Command::Demo(a) => demo::demo(ctx, a),

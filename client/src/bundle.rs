@@ -380,7 +380,9 @@ fn compare(
     match (committed, derived) {
         (a, b) if a == b => None,
         (None, Some(_)) => Some((
-            format!("{key} is proved absent from the log's status, yet the bundle's entries create it"),
+            format!(
+                "{key} is proved absent from the log's status, yet the bundle's entries create it"
+            ),
             None,
         )),
         (Some(Status::Certificate(c)), Some(Status::Certificate(d)))

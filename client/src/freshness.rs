@@ -62,7 +62,11 @@ pub fn verify_fresh(
         }
         v.pass(
             Part::Freshness,
-            format!("status {} s old, within the maximum age of {} s", age / 1000, max / 1000),
+            format!(
+                "status {} s old, within the maximum age of {} s",
+                age / 1000,
+                max / 1000
+            ),
         );
     }
     Ok(v)
@@ -113,7 +117,8 @@ fn against_node(
     }
     if new.size > old.size {
         let proof = node.consistency_proof(old.size, Some(new.size))?;
-        if let Err(e) = verify_consistency(old.size, new.size, &proof.hashes, &old.root, &new.root) {
+        if let Err(e) = verify_consistency(old.size, new.size, &proof.hashes, &old.root, &new.root)
+        {
             return Ok(v.fail(
                 Part::Freshness,
                 None,
@@ -127,7 +132,10 @@ fn against_node(
         return Ok(v.fail(
             Part::Freshness,
             None,
-            format!("the node signs a different tree at the bundle's size {}: a split view", old.size),
+            format!(
+                "the node signs a different tree at the bundle's size {}: a split view",
+                old.size
+            ),
         ));
     }
     if let Some(c) = now.failure() {

@@ -32,8 +32,8 @@
 
 pub mod audit;
 pub mod bundle;
-pub mod freshness;
 mod error;
+pub mod freshness;
 pub mod http;
 pub mod keyfile;
 pub mod pipeline;

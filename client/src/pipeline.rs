@@ -10,8 +10,8 @@ use ledger::{
     hash::{Hash, leaf_hash},
 };
 use passport_schema::{Bytes32, Context, Event, EventKind, LogStatus, LogTime, Overlay, apply};
-use status_map::StatusMap;
 use serde::{Deserialize, Serialize};
+use status_map::StatusMap;
 
 use crate::state::{STATE_PREFIX, StoreState, state_key};
 use crate::verify::{ReplayError, Replayer, Signatures};
@@ -106,9 +106,11 @@ fn rebuild_status<S: Store>(log: &Log<S>) -> Result<StatusMap> {
     for prefix in [&b"cert/"[..], b"actor/", b"material/"] {
         records.extend(store.aux_scan_prefix(&state_key(prefix))?);
     }
-    let map = crate::status::build(records.iter().filter_map(|(k, v)| {
-        Some((k.strip_prefix(STATE_PREFIX)?, v.as_slice()))
-    }))?;
+    let map = crate::status::build(
+        records
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(STATE_PREFIX)?, v.as_slice()))),
+    )?;
     let size = log.size()?;
     let head = passport_schema::state::status_head(&StoreState(store))?;
     match head {
@@ -322,9 +324,9 @@ impl<S: Store> PassportLedger<S> {
         let mut map = self.status_map()?;
         let mut undo = Vec::new();
         let status_entry = if clock_entry.is_some() || !accepted.is_empty() {
-            let writes = aux.iter().filter_map(|(k, v)| {
-                Some((k.strip_prefix(STATE_PREFIX)?, v.as_deref()?))
-            });
+            let writes = aux
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix(STATE_PREFIX)?, v.as_deref()?)));
             let changes = crate::status::changes(writes)?;
             undo = changes.iter().map(|(k, _)| (*k, map.get(k))).collect();
             map.update(changes);
@@ -504,8 +506,7 @@ mod tests {
 
         // The whole log replays through the one verifier, clock and status
         // entries included, and every status root is the derived one.
-        let mut replay =
-            Replayer::new(MemoryState::new(), Signatures::Batched).checking_status();
+        let mut replay = Replayer::new(MemoryState::new(), Signatures::Batched).checking_status();
         for i in 0..l.log().size().unwrap() {
             replay.entry(i, &l.log().entry(i).unwrap()).unwrap();
         }
@@ -532,8 +533,7 @@ mod tests {
             ),
         )
         .unwrap();
-        let mut replay =
-            Replayer::new(MemoryState::new(), Signatures::Batched).checking_status();
+        let mut replay = Replayer::new(MemoryState::new(), Signatures::Batched).checking_status();
         for i in 0..size - 1 {
             replay.entry(i, &l.log().entry(i).unwrap()).unwrap();
         }

@@ -88,8 +88,12 @@ impl StatusProof {
         &self,
         root: &status_map::Hash,
     ) -> std::result::Result<(StatusKey, Option<Status>), String> {
-        let key = StatusKey::of_state_key(&self.key)
-            .ok_or_else(|| format!("status key {} is not a status record", hex::encode(&self.key)))?;
+        let key = StatusKey::of_state_key(&self.key).ok_or_else(|| {
+            format!(
+                "status key {} is not a status record",
+                hex::encode(&self.key)
+            )
+        })?;
         let status = self
             .leaf
             .as_ref()
@@ -151,10 +155,14 @@ impl StatusAnswer {
     /// # Errors
     ///
     /// A message naming what does not hold.
-    pub fn verify(bytes: &[u8], log_key: &ledger::NoteVerifier) -> std::result::Result<ProvedStatus, String> {
+    pub fn verify(
+        bytes: &[u8],
+        log_key: &ledger::NoteVerifier,
+    ) -> std::result::Result<ProvedStatus, String> {
         let a: StatusAnswer =
             cbor4ii::serde::from_slice(bytes).map_err(|e| format!("not a status answer: {e}"))?;
-        let cp = ledger::Checkpoint::open(&a.checkpoint, log_key).map_err(|e| format!("checkpoint: {e}"))?;
+        let cp = ledger::Checkpoint::open(&a.checkpoint, log_key)
+            .map_err(|e| format!("checkpoint: {e}"))?;
         if Some(a.commitment.index) != cp.size.checked_sub(1) {
             return Err(format!(
                 "the status commitment is entry {}, not the checkpoint's last entry",
@@ -165,7 +173,10 @@ impl StatusAnswer {
             .commitment
             .proof
             .iter()
-            .map(|h| ledger::hash::Hash::try_from(h.as_slice()).map_err(|_| "a proof hash is not 32 bytes".to_string()))
+            .map(|h| {
+                ledger::hash::Hash::try_from(h.as_slice())
+                    .map_err(|_| "a proof hash is not 32 bytes".to_string())
+            })
             .collect::<std::result::Result<Vec<_>, _>>()?;
         ledger::merkle::verify_inclusion(
             a.commitment.index,
@@ -179,7 +190,9 @@ impl StatusAnswer {
         if *entry.kid() != ledger::keys::kid(log_key.key()) {
             return Err("the status commitment is not signed by the log key".into());
         }
-        entry.verify(log_key.key()).map_err(|e| format!("status commitment: {e}"))?;
+        entry
+            .verify(log_key.key())
+            .map_err(|e| format!("status commitment: {e}"))?;
         let (root, as_of_ms) = crate::bundle::status_commitment(&a.commitment.entry)
             .ok_or("the checkpoint's last entry is not a log_status entry")?;
         let (key, status) = a.status.verify(&root)?;
@@ -215,7 +228,11 @@ impl<S: ledger::Store> crate::PassportLedger<S> {
             commitment: crate::bundle::BundleEntry {
                 index,
                 entry: ByteBuf::from(log.entry(index)?),
-                proof: proof.hashes.iter().map(|h| ByteBuf::from(h.to_vec())).collect(),
+                proof: proof
+                    .hashes
+                    .iter()
+                    .map(|h| ByteBuf::from(h.to_vec()))
+                    .collect(),
             },
             status: StatusProof::new(&map, key, leaf),
         })
@@ -229,16 +246,15 @@ impl<S: ledger::Store> crate::PassportLedger<S> {
 ///
 /// A message for an unknown kind or a malformed id.
 pub fn parse_status_key(kind: &str, id: &str) -> std::result::Result<StatusKey, String> {
-    let uuid = || {
-        uuid::Uuid::parse_str(id).map_err(|e| format!("{id:?} is not a UUID: {e}"))
-    };
+    let uuid = || uuid::Uuid::parse_str(id).map_err(|e| format!("{id:?} is not a UUID: {e}"));
     match kind {
         "certificate" | "cert" => Ok(StatusKey::Certificate(uuid()?)),
         "material" | "lot" => Ok(StatusKey::Material(uuid()?)),
         "key" => {
             let bytes = hex::decode(id).map_err(|e| format!("{id:?} is not a hex key id: {e}"))?;
-            let kid = <[u8; 32]>::try_from(bytes.as_slice())
-                .map_err(|_| format!("a key id is 32 bytes (64 hex digits), not {}", bytes.len()))?;
+            let kid = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+                format!("a key id is 32 bytes (64 hex digits), not {}", bytes.len())
+            })?;
             Ok(StatusKey::Key(passport_schema::Bytes32(kid)))
         }
         other => Err(format!(

@@ -105,7 +105,9 @@ pub enum Fault {
     Rule(RuleViolation),
     /// A `log_status` entry states a status map root that is not the one
     /// the entries before it derive.
-    #[error("the log_status entry states status root {stated}, but the entries before it derive {derived}")]
+    #[error(
+        "the log_status entry states status root {stated}, but the entries before it derive {derived}"
+    )]
     StatusRoot {
         /// The root it states (hex).
         stated: String,
@@ -294,7 +296,10 @@ impl<S: ReplayState> Replayer<S> {
                         }));
                     }
                     let changes = crate::status::changes(
-                        effects.writes.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                        effects
+                            .writes
+                            .iter()
+                            .map(|(k, v)| (k.as_slice(), v.as_slice())),
                     )
                     .map_err(|e| ReplayError::State(StateError::Backend(e.to_string())))?;
                     map.update(changes);

@@ -296,8 +296,8 @@ async fn status<S: Store + 'static>(
     State(app): St<S>,
     Path((kind, id)): Path<(String, String)>,
 ) -> Result<Response> {
-    let key = client::status::parse_status_key(&kind, &id)
-        .map_err(|e| ApiError(Error::BadRequest(e)))?;
+    let key =
+        client::status::parse_status_key(&kind, &id).map_err(|e| ApiError(Error::BadRequest(e)))?;
     let bytes = blocking(move || app.ledger.status_answer(&key)?.to_cbor()).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/vnd.cupass.status+cbor")],

@@ -228,6 +228,7 @@ fn every_flipped_byte_is_caught_and_named() {
                     "proof",
                     "signature",
                     "rule",
+                    "status",
                     "criterion"
                 ]
                 .contains(&part),
@@ -387,7 +388,9 @@ fn edited_bundles_fail_at_signature_rule_and_criterion() {
     .ok();
     let revoked = export("c1-revoked.cupass");
     assert_eq!(revoked.entries.len(), original.entries.len() + 1);
-    let revocation = revoked.entries.last().unwrap();
+    // The status commitment closes the bundle; the revocation is before it.
+    assert_eq!(kind(revoked.entries.last().unwrap()), "log_status");
+    let revocation = &revoked.entries[revoked.entries.len() - 2];
     assert_eq!(kind(revocation), "revoke_certificate");
     let v = verify_bundle(&revoked.to_cbor().unwrap(), &key);
     assert!(!v.valid);

@@ -10,6 +10,7 @@
     unreachable_pub
 )]
 
+mod bundle_forgeries;
 mod cli_assay;
 mod cli_demo;
 mod cli_logverify;

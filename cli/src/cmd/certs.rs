@@ -345,6 +345,79 @@ pub(crate) fn render_verdict(s: &Style, v: &Verdict) -> String {
     out
 }
 
+pub(crate) fn status(ctx: &mut Ctx, a: crate::args::StatusArgs) -> Result<Report> {
+    use passport_schema::status::Status;
+    let log_key = parse_log_key(&a.log_key)?;
+    let key = client::status::parse_status_key(&a.kind, &a.id).map_err(CliError::usage)?;
+    let bytes = ctx.backend()?.status(&key)?;
+    let proved = client::status::StatusAnswer::verify(&bytes, &log_key)
+        .map_err(|e| CliError::refused("bad_status_proof", e))?;
+    let (json_status, line) = match &proved.status {
+        None => (
+            serde_json::Value::Null,
+            format!("{key} does not exist in the log (proof of absence)"),
+        ),
+        Some(Status::Certificate(c)) => (
+            serde_json::to_value(c).unwrap_or_default(),
+            match c.revoked_index {
+                Some(i) => format!(
+                    "{key}: REVOKED at entry {i} (issued at entry {})",
+                    c.issued_index
+                ),
+                None => format!("{key}: not revoked (issued at entry {})", c.issued_index),
+            },
+        ),
+        Some(Status::Key(k)) => (
+            serde_json::to_value(k).unwrap_or_default(),
+            match k.revoked_index {
+                Some(i) => format!(
+                    "{key}: REVOKED at entry {i} (registered at entry {})",
+                    k.registered_index
+                ),
+                None => format!(
+                    "{key}: never revoked (registered at entry {})",
+                    k.registered_index
+                ),
+            },
+        ),
+        Some(Status::Material(m)) => (
+            serde_json::to_value(m).unwrap_or_default(),
+            format!(
+                "{key}: {} of {} g remaining, {} g claimed, {}",
+                m.remaining_g,
+                m.mass_g,
+                m.claimed_g,
+                if m.certificates.is_empty() {
+                    "no certificate exists for it".to_string()
+                } else {
+                    format!(
+                        "certificates {}",
+                        m.certificates
+                            .iter()
+                            .map(|c| c.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            ),
+        ),
+    };
+    let json = serde_json::json!({
+        "key": key.to_string(),
+        "exists": proved.status.is_some(),
+        "status": json_status,
+        "tree_size": proved.tree_size,
+        "as_of_ms": proved.as_of_ms,
+    });
+    let text = format!(
+        "{} {line}\n  proved against the status commitment at tree size {}, integrated at {}\n",
+        ctx.style.mark(true),
+        proved.tree_size,
+        crate::time::fmt_time(proved.as_of_ms)
+    );
+    Ok(Report::new(json, text))
+}
+
 pub(crate) fn verify(ctx: &mut Ctx, a: VerifyArgs) -> Result<Report> {
     let key = parse_log_key(&a.log_key)?;
     let bytes = std::fs::read(&a.file)
