@@ -40,6 +40,7 @@ mod reads;
 pub mod state;
 pub mod verify;
 pub mod wire;
+pub mod witnessing;
 
 use std::path::{Path, PathBuf};
 
