@@ -42,6 +42,7 @@ pub mod state;
 pub mod status;
 pub mod verify;
 pub mod wire;
+pub mod witnessing;
 
 use std::path::{Path, PathBuf};
 

@@ -80,6 +80,24 @@ pub enum Error {
     /// The storage backend failed (I/O, corruption reported by sled).
     #[error("storage error: {0}")]
     Storage(String),
+    /// A cosignature line is malformed, carries a timestamp above 2^63 - 1,
+    /// or does not verify.
+    #[error("bad cosignature: {0}")]
+    BadCosignature(String),
+    /// A note carries no cosignature line by the expected cosigner key.
+    #[error("no cosignature by {0}")]
+    NoCosignature(String),
+    /// A C2SP tlog-policy file is malformed or ambiguous.
+    #[error("policy line {line}: {reason}")]
+    MalformedPolicy {
+        /// 1-based line number (for a missing quorum line: the line count).
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A C2SP tlog-witness `add-checkpoint` request or response body is malformed.
+    #[error("malformed witness message: {0}")]
+    MalformedWitnessMessage(String),
     /// The operating system's random number generator failed.
     #[error("random number generator failed: {0}")]
     Random(String),

@@ -52,12 +52,14 @@
 pub mod anchor;
 pub mod checkpoint;
 pub mod cose;
+pub mod cosignature;
 mod error;
 pub mod hash;
 pub mod keys;
 mod log;
 pub mod merkle;
 pub mod note;
+pub mod policy;
 pub mod proof;
 pub mod store;
 mod tile_tree;
