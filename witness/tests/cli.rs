@@ -31,8 +31,19 @@ fn run(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A child process killed (and reaped) when dropped, so that a failing
+/// assertion leaves no server behind.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `cupass-witness serve` and returns it with its URL.
-fn serve(key: &Path, log_vkey: &str, state: &Path) -> (Child, String) {
+fn serve(key: &Path, log_vkey: &str, state: &Path) -> (Running, String) {
     let mut child = bin()
         .args(["serve", "--listen", "127.0.0.1:0", "--key"])
         .arg(key)
@@ -45,7 +56,7 @@ fn serve(key: &Path, log_vkey: &str, state: &Path) -> (Child, String) {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     while let Some(Ok(line)) = lines.next() {
         if let Some(addr) = line.strip_prefix("cupass-witness: listening on ") {
-            return (child, addr.to_string());
+            return (Running(child), addr.to_string());
         }
     }
     let status = child.wait().unwrap();
@@ -137,7 +148,7 @@ fn keygen_serve_kill_and_restart_keep_state() {
     assert_eq!(code, 1);
     assert!(err.contains("cannot read the key file"), "{err}");
 
-    let (mut child, url) = serve(&key, &log_vkey, &state);
+    let (child, url) = serve(&key, &log_vkey, &state);
     let note = log.checkpoint().unwrap();
     let AddOutcome::Cosigned(lines) = add_checkpoint(&url, 0, &[], &note).unwrap() else {
         panic!("no cosignature");
@@ -147,11 +158,10 @@ fn keygen_serve_kill_and_restart_keep_state() {
             .verify(&format!("{note}{}", lines.concat()))
             .is_ok()
     );
-    // A hard kill right after the answer: the state was on disk already.
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // A hard kill (SIGKILL) right after the answer: the state was on disk already.
+    drop(child);
 
-    let (mut child, url) = serve(&key, &log_vkey, &state);
+    let (_child, url) = serve(&key, &log_vkey, &state);
     assert_eq!(
         add_checkpoint(&url, 0, &[], &note).unwrap(),
         AddOutcome::Conflict { known_size: 3 }
@@ -160,6 +170,55 @@ fn keygen_serve_kill_and_restart_keep_state() {
         add_checkpoint(&url, 3, &[], &note).unwrap(),
         AddOutcome::Cosigned(_)
     ));
-    child.kill().unwrap();
-    child.wait().unwrap();
+}
+
+#[test]
+fn the_commands_and_the_policy_in_docs_witness_md_work() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/WITNESS.md"))
+            .unwrap();
+
+    // The policy block parses, with its URLs and its 2-of-3 quorum.
+    let block = doc
+        .split("```policy\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let policy = ledger::policy::Policy::parse(block).unwrap();
+    assert_eq!(policy.logs().len(), 1);
+    assert_eq!(policy.witness_urls().len(), 3);
+    assert_eq!(policy.group_names(), ["two-of-three"]);
+
+    // Every `$ cupass-witness ...` line, in order, in a scratch directory.
+    let dir = tempfile::tempdir().unwrap();
+    let commands: Vec<Vec<&str>> = doc
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("$ cupass-witness"))
+        .map(|rest| rest.split_whitespace().collect())
+        .collect();
+    assert_eq!(commands.len(), 5, "{commands:?}");
+    for args in commands {
+        if args.first() == Some(&"serve") && !args.contains(&"--help") {
+            let mut child = Running(
+                bin()
+                    .args(&args)
+                    .current_dir(dir.path())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            );
+            let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+            let listening = lines
+                .by_ref()
+                .map_while(Result::ok)
+                .any(|l| l.starts_with("cupass-witness: listening on http://127.0.0.1:"));
+            drop(child);
+            assert!(listening, "{args:?} did not start");
+            assert!(dir.path().join("w1-state").is_dir());
+        } else {
+            let out = bin().args(&args).current_dir(dir.path()).output().unwrap();
+            assert!(out.status.success(), "{args:?}: {out:?}");
+        }
+    }
+    assert!(dir.path().join("w1.key").is_file());
 }

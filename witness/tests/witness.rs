@@ -412,6 +412,9 @@ fn garbage_is_400_and_409_bodies_are_text_x_tlog_size() {
         let (status, _, msg) = post_raw(&w.url(), &body);
         assert_eq!(status, 400, "{body:?}: {msg}");
     }
+    // Larger than the 256 KiB limit.
+    let (status, _, _) = post_raw(&w.url(), &vec![b'x'; 300 * 1024]);
+    assert_eq!(status, 413);
     let (status, _, _) = post_raw(&w.url(), format!("old 0\n\n{note}").as_bytes());
     assert_eq!(status, 200);
     // The spec's 409: `text/x.tlog.size`, the size and a newline.
