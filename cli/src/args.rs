@@ -834,6 +834,10 @@ pub struct VerifyArgs {
     /// (e.g. 24h, 7days); with --node, the node's current one counts.
     #[arg(long, value_name = "DURATION")]
     pub max_age: Option<String>,
+    /// A C2SP witness policy file: the checkpoint must carry its quorum of
+    /// witness cosignatures (with --node, the node's current one too).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 /// `cupass contract ...`

@@ -23,6 +23,9 @@ pub struct Freshness<'a> {
     pub max_age_ms: Option<i64>,
     /// The time to measure age against (Unix ms).
     pub now_ms: i64,
+    /// A witness policy whose quorum must have cosigned the checkpoint
+    /// (the node's current one too, with a node).
+    pub policy: Option<&'a ledger::policy::Policy>,
 }
 
 /// Verifies `bytes` offline, then as [`Freshness`] requires.
@@ -41,8 +44,17 @@ pub fn verify_fresh(
     if !v.valid {
         return Ok(v);
     }
+    if let Some(policy) = fresh.policy {
+        let note = EvidenceBundle::from_cbor(bytes)
+            .map(|b| b.checkpoint)
+            .unwrap_or_default();
+        v = quorum(policy, &note, log_key, "the bundle's checkpoint", v);
+        if !v.valid {
+            return Ok(v);
+        }
+    }
     if let Some(node) = fresh.node {
-        v = against_node(bytes, log_key, node, v)?;
+        v = against_node(bytes, log_key, node, fresh.policy, v)?;
         if !v.valid {
             return Ok(v);
         }
@@ -72,6 +84,34 @@ pub fn verify_fresh(
     Ok(v)
 }
 
+/// Checks that `note` carries the cosignatures `policy`'s quorum needs.
+fn quorum(
+    policy: &ledger::policy::Policy,
+    note: &str,
+    log_key: &NoteVerifier,
+    what: &str,
+    mut v: Verdict,
+) -> Verdict {
+    match policy.check_quorum_with_log(note, log_key) {
+        Ok(r) if r.quorum_met => {
+            v.pass(
+                Part::Witness,
+                format!("{what} is cosigned by {} (quorum met)", r.cosigned_by().join(", ")),
+            );
+            v
+        }
+        Ok(r) => v.fail(
+            Part::Witness,
+            None,
+            format!(
+                "{what} is cosigned by [{}], which does not meet the policy's quorum (a split view or a rolled-back log cannot collect one)",
+                r.cosigned_by().join(", ")
+            ),
+        ),
+        Err(e) => v.fail(Part::Witness, None, format!("{what}: {e}")),
+    }
+}
+
 fn checkpoint_of(bytes: &[u8], log_key: &NoteVerifier) -> Option<Checkpoint> {
     let b = EvidenceBundle::from_cbor(bytes).ok()?;
     Checkpoint::open(&b.checkpoint, log_key).ok()
@@ -81,6 +121,7 @@ fn against_node(
     bytes: &[u8],
     log_key: &NoteVerifier,
     node: &NodeClient,
+    policy: Option<&ledger::policy::Policy>,
     v: Verdict,
 ) -> Result<Verdict, HttpError> {
     let (Some(subject), Some(old)) = (v.subject, checkpoint_of(bytes, log_key)) else {
@@ -98,6 +139,22 @@ fn against_node(
         Err(e) => return Err(e),
     };
     let now = verify_bundle(&fresh_bytes, log_key);
+    let v = match (policy, EvidenceBundle::from_cbor(&fresh_bytes)) {
+        (Some(p), Ok(b)) => {
+            let v = quorum(
+                p,
+                &b.checkpoint,
+                log_key,
+                "the node's current checkpoint",
+                v,
+            );
+            if !v.valid {
+                return Ok(v);
+            }
+            v
+        }
+        _ => v,
+    };
     let Some(new) = checkpoint_of(&fresh_bytes, log_key) else {
         return Ok(v.fail(
             Part::Freshness,

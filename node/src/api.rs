@@ -44,6 +44,18 @@ pub struct AppState<S> {
     pub metrics: Arc<Metrics>,
     /// Settings.
     pub config: Config,
+    /// The witnesses, if the node has a policy.
+    pub witnesses: Option<Arc<crate::witnesses::Witnesses>>,
+}
+
+impl<S> AppState<S> {
+    /// `note` with the witness cosignatures collected for it.
+    fn cosigned(&self, note: &str) -> String {
+        match &self.witnesses {
+            Some(w) => w.cosigned(note),
+            None => note.to_string(),
+        }
+    }
 }
 
 /// Builds the router.
@@ -280,7 +292,9 @@ async fn bundle<S: Store + 'static>(State(app): St<S>, Path(id): Path<String>) -
     // The certificate must exist; a bundle of nothing is a 404, not an empty file.
     let bytes = blocking(move || {
         app.ledger.certificate(&id)?;
-        app.ledger.bundle(&id)?.to_cbor()
+        let mut b = app.ledger.bundle(&id)?;
+        b.checkpoint = app.cosigned(&b.checkpoint);
+        b.to_cbor()
     })
     .await?;
     Ok((
@@ -298,7 +312,12 @@ async fn status<S: Store + 'static>(
 ) -> Result<Response> {
     let key =
         client::status::parse_status_key(&kind, &id).map_err(|e| ApiError(Error::BadRequest(e)))?;
-    let bytes = blocking(move || app.ledger.status_answer(&key)?.to_cbor()).await?;
+    let bytes = blocking(move || {
+        let mut a = app.ledger.status_answer(&key)?;
+        a.checkpoint = app.cosigned(&a.checkpoint);
+        a.to_cbor()
+    })
+    .await?;
     Ok((
         [(header::CONTENT_TYPE, "application/vnd.cupass.status+cbor")],
         bytes,
@@ -307,7 +326,7 @@ async fn status<S: Store + 'static>(
 }
 
 async fn checkpoint<S: Store + 'static>(State(app): St<S>) -> Result<Response> {
-    let note = app.ledger.log().checkpoint()?;
+    let note = app.cosigned(&app.ledger.log().checkpoint()?);
     Ok((
         [
             (

@@ -29,6 +29,9 @@ pub struct Config {
     pub max_connections: usize,
     /// sled page cache, in bytes.
     pub cache_capacity: u64,
+    /// A C2SP witness policy file: the node sends every new checkpoint to
+    /// its witnesses and serves the cosignatures it collects.
+    pub witness_policy: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -43,6 +46,7 @@ impl Default for Config {
             header_timeout_ms: 10_000,
             max_connections: 1024,
             cache_capacity: ledger.cache_capacity,
+            witness_policy: None,
         }
     }
 }
@@ -62,6 +66,22 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Config(format!("reading {}: {e}", path.display())))?;
         toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// The witness policy, read and parsed, if one is set.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the file cannot be read or is not a valid policy.
+    pub fn policy(&self) -> Result<Option<ledger::policy::Policy>> {
+        let Some(p) = &self.witness_policy else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| Error::Config(format!("reading {}: {e}", p.display())))?;
+        ledger::policy::Policy::parse(&text)
+            .map(Some)
+            .map_err(|e| Error::Config(format!("{}: {e}", p.display())))
     }
 
     /// Checks that the values make sense together.

@@ -36,6 +36,7 @@ mod error;
 mod http_server;
 pub mod metrics;
 pub mod sequencer;
+pub mod witnesses;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -57,18 +58,27 @@ pub async fn serve<S: Store + 'static>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     config.validate()?;
+    let witnesses = config
+        .policy()?
+        .map(|p| Arc::new(witnesses::Witnesses::new(p)));
+    if let Some(w) = &witnesses {
+        // The checkpoint the node opened with, cosigned before it serves.
+        w.cosign(&ledger);
+    }
     let metrics = Arc::new(metrics::Metrics::default());
     let (sequencer, seq_task) = sequencer::Sequencer::spawn(
         Arc::clone(&ledger),
         config.batch_max,
         Duration::from_millis(config.batch_delay_ms),
         Arc::clone(&metrics),
+        witnesses.clone(),
     );
     let app = Arc::new(api::AppState {
         ledger,
         sequencer,
         metrics,
         config,
+        witnesses,
     });
     let limits = http_server::Limits {
         max_connections: app.config.max_connections,

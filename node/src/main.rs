@@ -88,6 +88,10 @@ struct ServeArgs {
     /// Most HTTP connections open at once; more are closed on accept.
     #[arg(long, env = "CUPASS_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
+    /// C2SP witness policy file (witness keys, URLs and quorum): every new
+    /// checkpoint is sent to its witnesses and served with their cosignatures.
+    #[arg(long, env = "CUPASS_WITNESS_POLICY")]
+    witness_policy: Option<PathBuf>,
     /// Refuse key files that group or others can read (default: warn).
     #[arg(long)]
     strict: bool,
@@ -99,6 +103,9 @@ impl ServeArgs {
             Some(p) => Config::from_toml_file(p)?,
             None => Config::default(),
         };
+        if let Some(v) = &self.witness_policy {
+            c.witness_policy = Some(v.clone());
+        }
         if let Some(v) = self.batch_max {
             c.batch_max = v;
         }

@@ -9,6 +9,7 @@ use ledger::Store;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::Metrics;
+use crate::witnesses::Witnesses;
 use client::pipeline::{Checked, PassportLedger, Receipt};
 use client::{Error, Result};
 
@@ -31,9 +32,10 @@ impl Sequencer {
         batch_max: usize,
         batch_delay: Duration,
         metrics: Arc<Metrics>,
+        witnesses: Option<Arc<Witnesses>>,
     ) -> (Sequencer, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(batch_max.saturating_mul(4).max(16));
-        let task = tokio::spawn(run(ledger, rx, batch_max, batch_delay, metrics));
+        let task = tokio::spawn(run(ledger, rx, batch_max, batch_delay, metrics, witnesses));
         (Sequencer { tx }, task)
     }
 
@@ -54,6 +56,7 @@ async fn run<S: Store + 'static>(
     batch_max: usize,
     batch_delay: Duration,
     metrics: Arc<Metrics>,
+    witnesses: Option<Arc<Witnesses>>,
 ) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
@@ -70,7 +73,23 @@ async fn run<S: Store + 'static>(
         let n = checked.len();
         let started = Instant::now();
         let l = Arc::clone(&ledger);
-        let results = tokio::task::spawn_blocking(move || l.commit_batch(checked)).await;
+        let w = witnesses.clone();
+        let results = tokio::task::spawn_blocking(move || {
+            let mut results = l.commit_batch(checked)?;
+            // Durable first; then the witnesses, whose cosignatures the
+            // receipts carry.
+            if let Some(w) = w {
+                w.cosign(&l);
+                for r in results.iter_mut().flatten() {
+                    r.checkpoint = w.cosigned(&r.checkpoint);
+                    if let Some(c) = &mut r.inclusion_proof.checkpoint {
+                        *c = w.cosigned(c);
+                    }
+                }
+            }
+            Ok::<_, Error>(results)
+        })
+        .await;
         metrics.batch(n, started.elapsed());
         match results {
             Ok(Ok(results)) => {

@@ -83,6 +83,11 @@ pub struct TestNode {
 
 impl TestNode {
     pub fn start(dir: &Path) -> TestNode {
+        TestNode::start_with(dir, node::Config::default())
+    }
+
+    /// A node serving with `config`.
+    pub fn start_with(dir: &Path, config: node::Config) -> TestNode {
         let ledger = client::open(
             dir,
             &client::Options::default(),
@@ -100,7 +105,7 @@ impl TestNode {
             rt.block_on(async move {
                 let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 addr_tx.send(l.local_addr().unwrap()).unwrap();
-                node::serve(Arc::new(ledger), node::Config::default(), l, async {
+                node::serve(Arc::new(ledger), config, l, async {
                     let _ = stopped.await;
                 })
                 .await

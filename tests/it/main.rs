@@ -32,5 +32,6 @@ mod node_crash;
 mod node_harness;
 mod node_http;
 mod node_tamper_10k;
+mod node_witnesses;
 mod store_rollback;
 mod workspace_layout;

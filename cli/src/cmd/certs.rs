@@ -436,10 +436,21 @@ pub(crate) fn verify(ctx: &mut Ctx, a: VerifyArgs) -> Result<Report> {
         .as_deref()
         .map(client::http::NodeClient::new)
         .transpose()?;
+    let policy = a
+        .policy
+        .as_ref()
+        .map(|p| {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", p.display())))?;
+            ledger::policy::Policy::parse(&text)
+                .map_err(|e| CliError::usage(format!("{}: {e}", p.display())))
+        })
+        .transpose()?;
     let fresh = client::freshness::Freshness {
         node: node.as_ref(),
         max_age_ms,
         now_ms: client::now_ms(),
+        policy: policy.as_ref(),
     };
     let verdict = client::freshness::verify_fresh(&bytes, &key, &fresh)?;
     let json = serde_json::to_value(&verdict)
