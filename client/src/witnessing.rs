@@ -431,3 +431,58 @@ where
         rejected,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example response body in C2SP tlog-witness.
+    const SPEC_RESPONSE: &str = "\u{2014} witness.example/w1 CMp+6LWBU0anHGH5aNDTJkH/gj79sG+T6+iP2ThYN5krrDJbR1HDnucjL39QsZTSvVjyQLrdk3DXDqI5G2HgLatVs0pWh6Up69HVOw==\n\
+        \u{2014} witness.example/w1 I7rEps0pvK2UqkS2gSpVUDhrhVtQV9lgF6pRrWAvjJHjyWpW7VcE3SiOlVlbQNt64vWhO+DlkL0+UfzuOBMh9ChdMkP1vi/lCAsmlw==\n\
+        \u{2014} witness.example/w2 AWui8Sk55XjYLOijihBjhqEH6nS1ndDymE0a+6idX7pLcnoB+dhnz0854aLZgrrKbYKA7nC3HNJhm/kWl7oJlqU3rXXvpysAdyP3wQ==\n";
+
+    #[test]
+    fn the_spec_response_is_three_signature_lines() {
+        let lines = signature_lines(SPEC_RESPONSE.as_bytes()).unwrap();
+        assert_eq!(lines.len(), 3);
+        assert!(lines.iter().all(|l| l.ends_with('\n')));
+        assert!(lines[2].starts_with("\u{2014} witness.example/w2 AWui8Sk55"));
+        // The example's bytes are placeholders, not real cosignature/v1
+        // lines: the first one's timestamp field is above 2^63 - 1, so
+        // `collect` would reject it even under the right key.
+        assert!(ParsedCosignature::parse(&lines[0]).is_err());
+    }
+
+    #[test]
+    fn bodies_that_are_not_signature_lines_are_refused() {
+        for bad in [
+            "",
+            "\u{2014} w AAAA",
+            "- w AAAA\n",
+            "\u{2014} w AAAA\r\n",
+            "\u{2014} w AAAA\n\n",
+            "hello\n",
+        ] {
+            assert!(signature_lines(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+        assert!(signature_lines(b"\xff\n").is_err());
+    }
+
+    #[test]
+    fn requests_that_cannot_be_formed_are_not_sent() {
+        let note = "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n\
+            \u{2014} o Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n";
+        assert!(matches!(
+            add_checkpoint("ftp://w", 0, &[], note),
+            Err(WitnessingError::BadUrl(_))
+        ));
+        assert!(matches!(
+            add_checkpoint("http://127.0.0.1:1", 0, &[[0; 32]; 64], note),
+            Err(WitnessingError::BadRequest(_))
+        ));
+        assert!(matches!(
+            add_checkpoint("http://127.0.0.1:1", 0, &[], "o\n1\n"),
+            Err(WitnessingError::BadRequest(_))
+        ));
+    }
+}

@@ -64,7 +64,7 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// The 4-byte key id of an Ed25519 cosigner key under `name`:
-/// SHA-256(name || "\n" || 0x04 || key)[:4].
+/// `SHA-256(name || "\n" || 0x04 || key)[:4]`.
 pub fn key_id(name: &str, key: &VerifyingKey) -> u32 {
     let mut buf = Vec::with_capacity(name.len() + 34);
     buf.extend_from_slice(name.as_bytes());
