@@ -1,6 +1,13 @@
 //! Cross-check against an independent implementation: the `jmt` crate
 //! (penumbra-zone/jmt) with SHA-256. Same key/value sets in both, equal roots,
 //! and `jmt`'s proofs (leaf and every sibling) equal to ours.
+// Test helpers may panic: a panic there is a failed test.
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use jmt::mock::MockTreeStore;
 use jmt::{KeyHash, RootHash, Sha256Jmt};
