@@ -10,7 +10,7 @@
 //!
 //! # What the map commits to
 //!
-//! A map is a set of pairs `(key, value)`, each a 32-byte [`Hash`], with at most
+//! A map is a set of pairs `(key, value)`, each a 32-byte [`Hash`](type@Hash), with at most
 //! one value per key. Its [`root`](StatusMap::root) is a 32-byte hash that
 //! commits to the whole set: to which keys are present, and to the value of
 //! each. Callers hash their ids and records first, with [`key_hash`] and
@@ -89,8 +89,13 @@
 //!
 //! [`MapProof::from_bytes`] accepts exactly this form: any other kind byte, a
 //! count over 256, a short input or trailing bytes is an error, so each proof
-//! has one encoding. A proof in a map of a million random keys has about 22
-//! siblings (about 770 bytes).
+//! has one encoding. A membership proof in a map of a million random keys
+//! has about 20 siblings (about 700 bytes).
+//!
+//! `jmt`'s own proofs carry each sibling as a typed node (empty, leaf or
+//! internal, with its contents) so that they can also drive updates; this
+//! crate carries only the sibling's hash, which is all verification uses. A
+//! `jmt` proof maps onto a [`MapProof`] by hashing each sibling node.
 //!
 //! # Example
 //!
@@ -131,9 +136,13 @@
 //! The map keeps, for `n` keys, `n` leaves of 64 bytes and `n - 1` branch nodes
 //! of 48 bytes (their subtree hash, two child indices, a representative leaf
 //! and the branching bit): about 112 bytes per key, plus spare vector
-//! capacity. A batch [`update`](StatusMap::update) sorts its changes once and
-//! visits every node on their paths once, rehashing each once however many
-//! changes pass through it. Node indices are 32-bit: a map holds at most
+//! capacity (measured: 116 bytes of resident memory per key at a million
+//! keys, `cargo run --release -p status-map --example memory`). A batch
+//! [`update`](StatusMap::update) sorts its changes once and visits every node
+//! on their paths once, rehashing each once however many changes pass through
+//! it (a batch of 1,024 changes into a million keys takes about 6 ms on a
+//! shared 2-core machine: `cargo bench -p status-map --bench update`). A
+//! change that leaves a value as it was still rehashes its path. Node indices are 32-bit: a map holds at most
 //! 2³² − 1 keys (some 480 GB); past that the process aborts, as it does when
 //! memory runs out.
 
