@@ -331,3 +331,31 @@ fn depth_256() {
     assert_eq!(p.siblings().len(), 8);
     p.verify(&map.root(), &c, None).unwrap();
 }
+
+/// An absence proof's leaf must hold the checked key's place.
+#[test]
+fn absence_leaf_must_be_on_the_path() {
+    let a = [0u8; 32];
+    let mut b = [0u8; 32];
+    b[0] = 0x80;
+    let map = StatusMap::from_leaves([(a, [1; 32]), (b, [2; 32])]);
+    let root = map.root();
+    // c goes left at the root, where a's leaf stands alone at depth 1.
+    let mut c = [0u8; 32];
+    c[0] = 0x40;
+    let proof = map.prove(&c);
+    assert_eq!(proof.leaf(), Some((a, [1; 32])));
+    proof.verify(&root, &c, None).unwrap();
+    // d goes right: a's leaf says nothing about it.
+    let mut d = [0u8; 32];
+    d[0] = 0xc0;
+    assert_eq!(
+        proof.verify(&root, &d, None),
+        Err(MapError::LeafOffPath {
+            common_bits: 0,
+            depth: 1
+        })
+    );
+    map.prove(&d).verify(&root, &d, None).unwrap();
+    assert_eq!(map.prove(&d).leaf(), Some((b, [2; 32])));
+}
