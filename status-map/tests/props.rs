@@ -101,6 +101,31 @@ proptest! {
         }
     }
 
+    /// Batches that change nothing (the same values again, deletes of absent
+    /// keys) leave the root as it was, and the map still updates right after.
+    #[test]
+    fn no_op_changes_change_nothing(batches in arb_batches(), probes in prop::collection::vec(arb_key(), 0..8), last in prop::collection::vec((arb_key(), prop::option::of(any::<[u8; 32]>())), 1..10)) {
+        let (mut map, mut model) = run(&batches);
+        let root = map.root();
+        let mut noop: Vec<(Hash, Option<Hash>)> = model.iter().map(|(k, v)| (*k, Some(*v))).collect();
+        noop.extend(probes.iter().filter(|k| !model.contains_key(*k)).map(|k| (*k, None)));
+        map.update(noop.iter().rev().copied());
+        prop_assert_eq!(map.root(), root);
+        prop_assert_eq!(map.len(), model.len());
+        map.update(last.iter().copied());
+        for (k, v) in &last {
+            match v {
+                Some(v) => model.insert(*k, *v),
+                None => model.remove(k),
+            };
+        }
+        let bulk = StatusMap::from_leaves(model.iter().map(|(k, v)| (*k, *v)));
+        prop_assert_eq!(map.root(), bulk.root());
+        for k in model.keys().chain(&probes) {
+            prop_assert_eq!(map.prove(k), bulk.prove(k));
+        }
+    }
+
     #[test]
     fn every_key_proves_and_others_do_not(batches in arb_batches(), probes in prop::collection::vec(arb_key(), 1..8)) {
         let (map, model) = run(&batches);
