@@ -116,7 +116,7 @@ fn rebuild_status<S: Store>(log: &Log<S>) -> Result<StatusMap> {
     match head {
         Some(h) if h.index + 1 == size && h.status_root.0 == map.root() => Ok(map),
         Some(h) if h.index + 1 == size => Err(Error::StoreMismatch(format!(
-            "the status records give map root {} but the log's last status entry ({}) states {}",
+            "the status view records (certificates, keys, materials) give map root {} but the log's last status entry ({}) states {}: a view record was edited",
             hex::encode(map.root()),
             h.index,
             hex::encode(h.status_root.0)

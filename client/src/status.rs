@@ -35,7 +35,7 @@ pub fn changes<'a>(
         };
         let leaf = Status::of_record(&sk, record)
             .and_then(|s| s.to_cbor())
-            .map_err(|e| Error::State(format!("status of {sk}: {e}")))?;
+            .map_err(|e| Error::State(format!("view record for {sk} does not decode: {e}")))?;
         out.insert(key_hash(key), Some(value_hash(&leaf)));
     }
     Ok(out.into_iter().collect())
