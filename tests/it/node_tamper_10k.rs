@@ -48,7 +48,7 @@ fn build(dir: &std::path::Path) {
         ),
     ] {
         ledger
-            .submit(&client::sign_event(&op, &ev).unwrap())
+            .submit(&client::sign_event(&op, "tamper10k.cupass.example/log", &ev).unwrap())
             .unwrap();
     }
     let mut left = N - 3;
@@ -58,6 +58,7 @@ fn build(dir: &std::path::Path) {
             .map(|_| {
                 let bytes = client::sign_event(
                     &r,
+                    "tamper10k.cupass.example/log",
                     &Event::new(now, PrimaryLot::new(1_000_000, "CN", "Cathode")),
                 )
                 .unwrap();
