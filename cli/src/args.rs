@@ -855,7 +855,9 @@ pub enum ContractCmd {
         earned under the rule set version --grade-rules names."
     )]
     Propose(Box<ProposeArgs>),
-    /// Accept a contract (signed by its customer).
+    /// Accept a contract (signed by its customer). The acceptance commits to
+    /// the proposal entry's leaf hash: the command reads the entry the
+    /// contract view names and hashes its bytes itself.
     #[command(after_help = "Example:\n  cupass contract accept --key cable.key 0193...")]
     Accept {
         /// Signer (the customer).

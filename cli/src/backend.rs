@@ -21,6 +21,11 @@ pub trait Backend {
     fn submit(&self, entry: &[u8]) -> Result<Receipt>;
     /// The latest signed checkpoint note.
     fn checkpoint(&self) -> Result<String>;
+    /// The log's origin, which every entry signed for it names in its
+    /// `cupass-log` header: the first line of its checkpoint.
+    fn origin(&self) -> Result<String> {
+        Ok(client::checkpoint_origin(&self.checkpoint()?)?)
+    }
     /// An inclusion proof (at the current size if `tree_size` is `None`).
     fn inclusion_proof(&self, index: u64, tree_size: Option<u64>) -> Result<InclusionProof>;
     /// A consistency proof (to the current size if `new` is `None`).
@@ -85,6 +90,9 @@ impl Backend for Local {
     }
     fn checkpoint(&self) -> Result<String> {
         Ok(self.ledger.log().checkpoint()?)
+    }
+    fn origin(&self) -> Result<String> {
+        Ok(self.ledger.origin()?)
     }
     fn inclusion_proof(&self, index: u64, tree_size: Option<u64>) -> Result<InclusionProof> {
         Ok(self.ledger.inclusion_proof(index, tree_size)?)

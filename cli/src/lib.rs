@@ -97,7 +97,7 @@ impl Ctx {
     ) -> Result<Receipt> {
         let signer = self.signer(key)?;
         let event = Event::new(self.now(), body);
-        let bytes = client::sign_event(&signer, &event)?;
+        let bytes = client::sign_event(&signer, &backend.origin()?, &event)?;
         backend.submit(&bytes)
     }
 }

@@ -23,6 +23,15 @@ pub enum Error {
     /// The payload is not a canonical event.
     #[error("bad payload: {0}")]
     BadPayload(passport_schema::Error),
+    /// The entry was signed for another log (its signed `cupass-log`
+    /// header names another origin): a verdict on the entry, never retried.
+    #[error("wrong log: the entry was signed for the log {entry_log:?}, not this log {this_log:?}")]
+    WrongLog {
+        /// The origin the entry's header names.
+        entry_log: String,
+        /// This log's origin.
+        this_log: String,
+    },
     /// The signature does not verify against the signer's registered key.
     #[error("bad signature: {0}")]
     BadSignature(ledger::Error),
@@ -85,6 +94,7 @@ impl Error {
             Error::TooLarge { .. } => "too_large",
             Error::BadEntry(_) => "bad_entry",
             Error::BadPayload(_) => "bad_payload",
+            Error::WrongLog { .. } => "wrong_log",
             Error::BadSignature(_) => "bad_signature",
             Error::UnknownSigner(_) => "unknown_signer",
             Error::Forbidden(v) | Error::Rule(v) => v.code(),
@@ -124,6 +134,13 @@ impl Error {
                 occurred_ms,
                 now_ms,
                 skew_ms,
+            },
+            Fault::WrongLog {
+                entry_log,
+                this_log,
+            } => Error::WrongLog {
+                entry_log,
+                this_log,
             },
             Fault::UnknownSigner(kid) => Error::UnknownSigner(kid),
             Fault::Signature(e) => Error::BadSignature(e),

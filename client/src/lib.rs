@@ -15,7 +15,8 @@
 //!
 //! 1. A participant builds an [`passport_schema::Event`], and
 //!    [`sign_event`] encodes it canonically and wraps it in a COSE_Sign1
-//!    signed with the participant's Ed25519 key.
+//!    signed with the participant's Ed25519 key for one log: the log's
+//!    origin is in the signed header, and any other log refuses the entry.
 //! 2. The ledger checks it with [`PassportLedger::check`]: identical bytes
 //!    already logged are a duplicate; otherwise the [`verify::Replayer`]
 //!    decodes it, finds the signer's registered key, verifies the signature
@@ -150,6 +151,8 @@ pub fn init(
             dir.display()
         )));
     }
+    ledger::cose::check_log_origin(origin)
+        .map_err(|e| Error::Config(format!("origin {origin:?} cannot name a log: {e}")))?;
     std::fs::create_dir_all(dir)?;
     let log_key = NoteSigner::new(origin, ledger::keys::generate_signing_key()?)
         .map_err(|e| Error::Config(format!("origin {origin:?} is not a valid key name: {e}")))?;
@@ -172,7 +175,7 @@ pub fn init(
             max_backdating_ms: options.max_backdating_ms,
         }),
     );
-    let entry = sign_event(&operator, &genesis)?;
+    let entry = sign_event(&operator, origin, &genesis)?;
     let store = SledStore::open(data.store(), &options.sled())?;
     PassportLedger::create(store, log_key.clone(), &entry, options.clock_skew_ms)?
         .keep_head_in(ledger::anchor::HeadFile::new(data.signed_head()), false)?;
@@ -182,16 +185,37 @@ pub fn init(
     })
 }
 
-/// Encodes an event canonically and signs it as a COSE_Sign1 entry.
+/// Encodes an event canonically and signs it as a COSE_Sign1 entry for the
+/// log whose origin is `log_origin` (its checkpoint origin line, which is
+/// also its genesis `origin`): the origin goes into the entry's signed
+/// `cupass-log` header, and every other log refuses the entry.
 ///
 /// # Errors
 ///
-/// [`Error::BadPayload`] if the event does not encode; a ledger error if
-/// the entry cannot be built.
-pub fn sign_event(key: &NoteSigner, event: &Event) -> Result<Vec<u8>> {
+/// [`Error::BadPayload`] if the event does not encode; [`Error::BadEntry`]
+/// if `log_origin` cannot name a log ([`ledger::cose::check_log_origin`]);
+/// a ledger error if the entry cannot be built.
+pub fn sign_event(key: &NoteSigner, log_origin: &str, event: &Event) -> Result<Vec<u8>> {
     let payload = passport_schema::encode(event).map_err(Error::BadPayload)?;
     let signing = ed25519_dalek::SigningKey::from_bytes(&key.seed());
-    Ok(Entry::sign(&signing, &payload)?.to_bytes()?)
+    let entry = Entry::sign(&signing, log_origin, &payload).map_err(|e| match e {
+        e @ ledger::Error::UnsupportedHeader(_) => Error::BadEntry(e),
+        other => Error::from(other),
+    })?;
+    Ok(entry.to_bytes()?)
+}
+
+/// The log origin named by a signed checkpoint note: its first line.
+///
+/// # Errors
+///
+/// [`Error::BadRequest`] if the note has no origin line.
+pub fn checkpoint_origin(note: &str) -> Result<String> {
+    note.lines()
+        .next()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| Error::BadRequest("the checkpoint has no origin line".into()))
 }
 
 /// Opens the ledger in a data directory, refusing a store that does not

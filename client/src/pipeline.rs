@@ -152,6 +152,17 @@ impl<S: Store> PassportLedger<S> {
                 return Err(Error::BadRequest("genesis already logged".into()));
             }
         };
+        // The checkpoints name the log by its key; the genesis and every
+        // entry's header must name it the same way.
+        if let passport_schema::EventBody::Genesis(g) = &checked.event.body {
+            let name = ledger.log_key.verifier().name();
+            if g.origin != name {
+                return Err(Error::Config(format!(
+                    "the genesis names the log {:?}, but the log key (and so every checkpoint) names it {name:?}",
+                    g.origin
+                )));
+            }
+        }
         let mut results = ledger.commit_batch(vec![checked])?;
         match results.pop() {
             Some(Ok(_)) => Ok(ledger),
@@ -219,6 +230,13 @@ impl<S: Store> PassportLedger<S> {
         &self.log
     }
 
+    /// This log's origin: the name its checkpoints carry, which its genesis
+    /// also names and every entry's signed `cupass-log` header must equal.
+    pub fn origin(&self) -> Result<String> {
+        Ok(passport_schema::state::genesis(&self.state())?
+            .map_or_else(|| self.log_key.verifier().name().to_string(), |g| g.origin))
+    }
+
     /// The derived state, for the views.
     pub fn state(&self) -> StoreState<'_, S> {
         StoreState(self.log.store())
@@ -282,10 +300,11 @@ impl<S: Store> PassportLedger<S> {
         let clock_entry = match passport_schema::state::clock(&base)? {
             Some(head) if now_ms.saturating_sub(head.latest.ms) >= LOG_TIME_EVERY_MS => {
                 let event = Event::new(now_ms, LogTime {});
-                let bytes = crate::sign_event(&self.log_key, &event)?;
+                let bytes = crate::sign_event(&self.log_key, &self.origin()?, &event)?;
                 let ctx = Context {
                     index: first,
                     signer: ledger::keys::kid(self.log_key.verifier().key()),
+                    leaf_hash: leaf_hash(&bytes),
                 };
                 stage(apply(&overlay, &ctx, &event)?, &mut overlay, &mut aux);
                 first += 1;
@@ -309,6 +328,7 @@ impl<S: Store> PassportLedger<S> {
             let ctx = Context {
                 index,
                 signer: c.signer,
+                leaf_hash: leaf,
             };
             match apply(&overlay, &ctx, &c.event) {
                 Ok(effects) => {
@@ -338,10 +358,11 @@ impl<S: Store> PassportLedger<S> {
                     status_root: Bytes32(map.root()),
                 },
             );
-            let bytes = crate::sign_event(&self.log_key, &event)?;
+            let bytes = crate::sign_event(&self.log_key, &self.origin()?, &event)?;
             let ctx = Context {
                 index,
                 signer: ledger::keys::kid(self.log_key.verifier().key()),
+                leaf_hash: leaf_hash(&bytes),
             };
             stage(apply(&overlay, &ctx, &event)?, &mut overlay, &mut aux);
             Some(bytes)
@@ -466,13 +487,14 @@ mod tests {
             t0,
             EventBody::Genesis(Genesis::new("test.example/clock", actor(2), public(&log))),
         );
-        let bytes = crate::sign_event(&op, &genesis).unwrap();
+        let bytes = crate::sign_event(&op, "test.example/clock", &genesis).unwrap();
         let l = PassportLedger::create(MemoryStore::new(), log, &bytes, 600_000).unwrap();
         (l, op)
     }
 
     fn checked(l: &PassportLedger<MemoryStore>, op: &NoteSigner, t: i64, seed: u8) -> Checked {
-        let bytes = crate::sign_event(op, &Event::new(t, actor(seed))).unwrap();
+        let bytes =
+            crate::sign_event(op, "test.example/clock", &Event::new(t, actor(seed))).unwrap();
         match l.check(&bytes, t).unwrap() {
             Submission::New(c) => *c,
             Submission::Duplicate(_) => panic!("duplicate"),
@@ -524,6 +546,7 @@ mod tests {
         let size = l.log().size().unwrap();
         let lie = crate::sign_event(
             &log,
+            &l.origin().unwrap(),
             &Event::new(
                 t0 + 1_000,
                 LogStatus {
@@ -554,7 +577,7 @@ mod tests {
                 status_root: Bytes32(l.status_map().unwrap().root()),
             },
         );
-        let bytes = crate::sign_event(&log, &event).unwrap();
+        let bytes = crate::sign_event(&log, &l.origin().unwrap(), &event).unwrap();
         let e = l.check(&bytes, t0 + 1).unwrap_err();
         assert_eq!(e.code(), "bad_request", "{e}");
         assert!(e.to_string().contains("log_status"), "{e}");
@@ -565,7 +588,8 @@ mod tests {
         let t0 = now_ms();
         let (l, _) = ledger(t0);
         let log = signer("test.example/clock", 1);
-        let bytes = crate::sign_event(&log, &Event::new(t0 + 1, LogTime {})).unwrap();
+        let bytes =
+            crate::sign_event(&log, "test.example/clock", &Event::new(t0 + 1, LogTime {})).unwrap();
         let e = l.check(&bytes, t0 + 1).unwrap_err();
         assert_eq!(e.code(), "bad_request", "{e}");
     }

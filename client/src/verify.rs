@@ -2,9 +2,11 @@
 //! evidence bundle or audited in a whole log passes through [`Replayer`].
 //!
 //! For each entry, in log order, it decodes the COSE_Sign1 envelope and the
-//! canonical payload, finds the signer's key in the state replayed so far
-//! (the genesis carries its own), checks the signature (at once, or in
-//! Ed25519 batches) and applies the rules. The first entry that fails is
+//! canonical payload, checks that the entry was signed for this log (its
+//! `cupass-log` header equals the origin of the replayed genesis; the
+//! genesis's header equals its own `origin`), finds the signer's key in the
+//! state replayed so far (the genesis carries its own), checks the
+//! signature (at once, or in Ed25519 batches) and applies the rules. The first entry that fails is
 //! named with its index and a typed [`Fault`]; a failing state backend is a
 //! [`ReplayError::State`], never a verdict on the entry.
 //!
@@ -94,6 +96,17 @@ pub enum Fault {
         /// The latest acceptable time.
         latest_ms: i64,
     },
+    /// The entry was signed for another log: its signed `cupass-log`
+    /// header names another origin than this log's genesis.
+    #[error(
+        "the entry was signed for the log {entry_log:?}, not this log {this_log:?}: an entry accepted by one log cannot be replayed into another"
+    )]
+    WrongLog {
+        /// The origin the entry's `cupass-log` header names.
+        entry_log: String,
+        /// This log's origin (its genesis `origin`).
+        this_log: String,
+    },
     /// The signer's key id is not a registered actor.
     #[error("signer {0} is not a registered key")]
     UnknownSigner(String),
@@ -120,7 +133,10 @@ impl Fault {
     /// The part of the evidence this fault is about.
     pub fn part(&self) -> Part {
         match self {
-            Fault::Envelope(_) | Fault::Payload(_) | Fault::FromTheFuture { .. } => Part::Entry,
+            Fault::Envelope(_)
+            | Fault::Payload(_)
+            | Fault::FromTheFuture { .. }
+            | Fault::WrongLog { .. } => Part::Entry,
             Fault::UnknownSigner(_) | Fault::Signature(_) => Part::Signature,
             Fault::Rule(_) | Fault::StatusRoot { .. } => Part::Rule,
         }
@@ -203,6 +219,8 @@ pub struct Replayer<S> {
     /// `log_status` entry (a whole-log audit; a bundle holds too few
     /// entries to derive it).
     status: Option<status_map::StatusMap>,
+    /// This log's origin, once the genesis has been replayed or read.
+    log: Option<String>,
 }
 
 impl<S: ReplayState> Replayer<S> {
@@ -214,6 +232,7 @@ impl<S: ReplayState> Replayer<S> {
             latest_ms: None,
             pending: Vec::new(),
             status: None,
+            log: None,
         }
     }
 
@@ -266,12 +285,20 @@ impl<S: ReplayState> Replayer<S> {
                 latest_ms,
             }));
         }
+        self.check_log(index, &entry, &event).map_err(|e| match e {
+            KeyError::Fault(f) => reject(f),
+            KeyError::State(s) => ReplayError::State(s),
+        })?;
         let signer = *entry.kid();
         let key = signer_key(&self.state, &entry, &event).map_err(|e| match e {
             KeyError::Fault(f) => reject(f),
             KeyError::State(s) => ReplayError::State(s),
         })?;
-        let ctx = Context { index, signer };
+        let ctx = Context {
+            index,
+            signer,
+            leaf_hash: ledger::hash::leaf_hash(bytes),
+        };
         // Ingest checks the signature before any rule reads the state.
         match self.signatures {
             Signatures::Each => entry
@@ -304,13 +331,41 @@ impl<S: ReplayState> Replayer<S> {
                     .map_err(|e| ReplayError::State(StateError::Backend(e.to_string())))?;
                     map.update(changes);
                 }
-                self.state.commit(effects)
+                self.state.commit(effects);
+                if let EventBody::Genesis(g) = &event.body {
+                    self.log = Some(g.origin.clone());
+                }
             }
             Err(ApplyError::State(e)) => return Err(ReplayError::State(e)),
             Err(ApplyError::Rule(v)) => return Err(reject(Fault::Rule(v))),
             Err(other) => return Err(ReplayError::State(StateError::Backend(other.to_string()))),
         }
         Ok(Verified { event, signer })
+    }
+
+    /// Refuses an entry signed for another log. Every entry after the
+    /// genesis must name the replayed genesis's `origin`; the genesis at
+    /// index 0 names the log itself, so its header must equal its own
+    /// `origin`. Without a genesis there is no log to compare with, and the
+    /// rules refuse the entry anyway.
+    fn check_log(&mut self, index: u64, entry: &Entry, event: &Event) -> Result<(), KeyError> {
+        if index > 0 && self.log.is_none() {
+            self.log = passport_schema::state::genesis(&self.state)
+                .map_err(KeyError::State)?
+                .map(|g| g.origin);
+        }
+        let this_log = match (&self.log, &event.body) {
+            (Some(origin), _) if index > 0 => origin.as_str(),
+            (_, EventBody::Genesis(g)) => g.origin.as_str(),
+            _ => return Ok(()),
+        };
+        if entry.log() != this_log {
+            return Err(KeyError::Fault(Fault::WrongLog {
+                entry_log: entry.log().to_string(),
+                this_log: this_log.to_string(),
+            }));
+        }
+        Ok(())
     }
 
     /// Checks every pending signature.
@@ -529,8 +584,14 @@ mod tests {
         Bytes32(*s.verifier().key().as_bytes())
     }
 
+    const ORIGIN: &str = "test.example/verify";
+
     fn sign(s: &NoteSigner, body: EventBody) -> Vec<u8> {
-        crate::sign_event(s, &Event::new(1_700_000_000_000, body)).unwrap()
+        sign_for(s, ORIGIN, body)
+    }
+
+    fn sign_for(s: &NoteSigner, origin: &str, body: EventBody) -> Vec<u8> {
+        crate::sign_event(s, origin, &Event::new(1_700_000_000_000, body)).unwrap()
     }
 
     /// Genesis, a refiner registered and granted its role, then `lots`
@@ -541,7 +602,7 @@ mod tests {
             sign(
                 &op,
                 EventBody::Genesis(Genesis::new(
-                    "test.example/verify",
+                    ORIGIN,
                     RegisterActor {
                         name: "Operator".into(),
                         country: "CN".into(),
@@ -677,6 +738,95 @@ mod tests {
                 ReplayError::Rejected {
                     fault: Fault::FromTheFuture { .. },
                     ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn an_entry_signed_for_another_log_is_refused_naming_both_logs() {
+        let mut entries = log(1);
+        let refiner = signer(2);
+        let lot = PrimaryLot::new(1_000_000, "CL", "Codelco");
+        entries.push(sign_for(
+            &refiner,
+            "other.example/log",
+            EventBody::RegisterPrimaryLot(lot),
+        ));
+        for mode in [Signatures::Each, Signatures::Batched] {
+            let Err(ReplayError::Rejected { index: 4, fault }) = replay(&entries, mode) else {
+                panic!("not refused at entry 4");
+            };
+            let Fault::WrongLog {
+                entry_log,
+                this_log,
+            } = &fault
+            else {
+                panic!("{fault:?}");
+            };
+            assert_eq!(
+                (entry_log.as_str(), this_log.as_str()),
+                ("other.example/log", ORIGIN)
+            );
+            assert_eq!(fault.part(), Part::Entry);
+            let text = fault.to_string();
+            assert!(
+                text.contains("other.example/log") && text.contains(ORIGIN),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_genesis_signed_for_another_log_than_it_names_is_refused() {
+        let op = signer(1);
+        let genesis = sign_for(
+            &op,
+            "other.example/log",
+            EventBody::Genesis(Genesis::new(
+                ORIGIN,
+                RegisterActor {
+                    name: "Operator".into(),
+                    country: "CN".into(),
+                    public_key: public(&op),
+                },
+                public(&op),
+            )),
+        );
+        let r = replay(&[genesis], Signatures::Each);
+        assert!(
+            matches!(
+                &r,
+                Err(ReplayError::Rejected {
+                    index: 0,
+                    fault: Fault::WrongLog { entry_log, this_log },
+                }) if entry_log == "other.example/log" && this_log == ORIGIN
+            ),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn a_replay_over_a_state_with_a_genesis_knows_its_log() {
+        // Ingest replays one entry over the stored state: the log's origin
+        // comes from the genesis record, not from a replayed entry 0.
+        let entries = log(0);
+        let state = replay(&entries, Signatures::Each).unwrap();
+        let lot = PrimaryLot::new(1_000_000, "CL", "Codelco");
+        let bad = sign_for(
+            &signer(2),
+            "other.example/log",
+            EventBody::RegisterPrimaryLot(lot),
+        );
+        let mut r = Replayer::new(state, Signatures::Each);
+        let e = r.entry(3, &bad).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ReplayError::Rejected {
+                    index: 3,
+                    fault: Fault::WrongLog { .. }
                 }
             ),
             "{e:?}"

@@ -38,7 +38,7 @@ fn fixture() -> Fixture {
         .map(|i| {
             let mut payload = (i as u64).to_be_bytes().to_vec();
             payload.resize(PAYLOAD, 0x5a);
-            Entry::sign(&signers[i % signers.len()], &payload)
+            Entry::sign(&signers[i % signers.len()], "bench.example/log", &payload)
                 .unwrap()
                 .to_bytes()
                 .unwrap()

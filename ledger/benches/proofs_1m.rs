@@ -83,7 +83,10 @@ fn main() {
             .map(|j| {
                 let mut payload = j.to_be_bytes().to_vec();
                 payload.resize(PAYLOAD, 0x5a);
-                Entry::sign(&author, &payload).unwrap().to_bytes().unwrap()
+                Entry::sign(&author, "bench.example/log", &payload)
+                    .unwrap()
+                    .to_bytes()
+                    .unwrap()
             })
             .collect();
         entry_bytes += batch.iter().map(|e| e.len() as u64).sum::<u64>();

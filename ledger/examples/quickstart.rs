@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|i| {
             let payload = format!("event {i}: 1250 kg cathode, lot {i:05}").into_bytes();
             let author = &authors[i as usize % authors.len()];
-            Entry::sign(author, &payload)?.to_bytes()
+            Entry::sign(author, log_key.verifier().name(), &payload)?.to_bytes()
         })
         .collect::<Result<_, _>>()?;
 

@@ -2,10 +2,14 @@
 //!
 //! We accept exactly one encoding: tag 18 around
 //! `[protected: bstr, unprotected: {}, payload: bstr, signature: bstr]`,
-//! with the protected header `{1: -8, 3: CONTENT_TYPE, 4: kid}` in that order
-//! and every length in its shortest form. The entry is decoded, re-encoded and
-//! compared, so there is one byte string per signed event and dedup by bytes
-//! is meaningful.
+//! with the protected header `{1: -8, 3: CONTENT_TYPE, 4: kid, "cupass-log":
+//! origin}` in that order (RFC 8949 core deterministic order: the integer
+//! labels, then the text label) and every length in its shortest form. The
+//! `cupass-log` field names the log the entry was signed for (the log's
+//! checkpoint origin line); the signature covers it, so an entry cannot be
+//! replayed into another log. The entry is decoded, re-encoded and compared,
+//! so there is one byte string per signed event and dedup by bytes is
+//! meaningful.
 
 use cbor4ii::core::{
     Value,
@@ -26,11 +30,42 @@ pub const COSE_SIGN1_TAG: u64 = 18;
 pub const ALG_EDDSA: i64 = -8;
 /// The content type every cupass entry carries in its protected header.
 pub const CONTENT_TYPE: &str = "application/vnd.cupass.event+cbor";
+/// The protected-header label (a text label) whose value is the origin of
+/// the log the entry is signed for.
+pub const LOG_LABEL: &str = "cupass-log";
+/// The longest log origin an entry may name, in bytes.
+pub const MAX_LOG_ORIGIN: usize = 255;
+
+/// Checks that `origin` can be an entry's `cupass-log`: 1 to
+/// [`MAX_LOG_ORIGIN`] bytes of printable ASCII without spaces or `+` (a
+/// C2SP checkpoint origin that is also a valid note key name).
+///
+/// # Errors
+///
+/// [`Error::UnsupportedHeader`] naming what is wrong.
+pub fn check_log_origin(origin: &str) -> Result<()> {
+    if origin.is_empty() {
+        return Err(Error::UnsupportedHeader("the log origin is empty".into()));
+    }
+    if origin.len() > MAX_LOG_ORIGIN {
+        return Err(Error::UnsupportedHeader(format!(
+            "the log origin is {} bytes; at most {MAX_LOG_ORIGIN} are allowed",
+            origin.len()
+        )));
+    }
+    if let Some(c) = origin.chars().find(|c| !c.is_ascii_graphic() || *c == '+') {
+        return Err(Error::UnsupportedHeader(format!(
+            "the log origin contains {c:?}; only printable ASCII without spaces or '+' is allowed"
+        )));
+    }
+    Ok(())
+}
 
 /// A decoded, not yet verified, COSE_Sign1 entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     kid: Hash,
+    log: String,
     protected: Vec<u8>,
     payload: Vec<u8>,
     signature: [u8; 64],
@@ -41,15 +76,17 @@ fn encode_into(w: &mut BufWriter, v: impl Encode) -> Result<()> {
         .map_err(|e| Error::MalformedEntry(format!("encoding failed: {e:?}")))
 }
 
-fn protected_header(kid: &Hash) -> Result<Vec<u8>> {
-    let mut w = BufWriter::new(Vec::with_capacity(80));
-    map_header(&mut w, 3)?;
+fn protected_header(kid: &Hash, log: &str) -> Result<Vec<u8>> {
+    let mut w = BufWriter::new(Vec::with_capacity(96 + log.len()));
+    map_header(&mut w, 4)?;
     encode_into(&mut w, 1u8)?;
     encode_into(&mut w, ALG_EDDSA)?;
     encode_into(&mut w, 3u8)?;
     encode_into(&mut w, CONTENT_TYPE)?;
     encode_into(&mut w, 4u8)?;
     encode_into(&mut w, types::Bytes(&kid[..]))?;
+    encode_into(&mut w, LOG_LABEL)?;
+    encode_into(&mut w, log)?;
     Ok(w.into_inner())
 }
 
@@ -75,14 +112,23 @@ fn malformed(msg: &str) -> Error {
 }
 
 impl Entry {
-    /// Signs `payload` with `key`, producing the entry.
-    pub fn sign(key: &SigningKey, payload: &[u8]) -> Result<Entry> {
+    /// Signs `payload` with `key` for the log whose origin is `log_origin`,
+    /// producing the entry. The origin goes into the protected header, so
+    /// the signature binds the entry to that log.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnsupportedHeader`] if `log_origin` fails
+    /// [`check_log_origin`]; [`Error::EntryTooLarge`] past 65,535 bytes.
+    pub fn sign(key: &SigningKey, log_origin: &str, payload: &[u8]) -> Result<Entry> {
+        check_log_origin(log_origin)?;
         let kid = kid(&key.verifying_key());
-        let protected = protected_header(&kid)?;
+        let protected = protected_header(&kid, log_origin)?;
         let tbs = sig_structure(&protected, payload)?;
         let signature = key.sign(&tbs).to_bytes();
         let entry = Entry {
             kid,
+            log: log_origin.to_string(),
             protected,
             payload: payload.to_vec(),
             signature,
@@ -144,9 +190,10 @@ impl Entry {
         let signature: [u8; 64] = signature.as_slice().try_into().map_err(|_| {
             Error::MalformedEntry(format!("signature is {} bytes, not 64", signature.len()))
         })?;
-        let kid = parse_protected(&protected)?;
+        let (kid, log) = parse_protected(&protected)?;
         let entry = Entry {
             kid,
+            log,
             protected,
             payload,
             signature,
@@ -175,6 +222,12 @@ impl Entry {
     /// The signer's key id (SHA-256 of its public key).
     pub fn kid(&self) -> &Hash {
         &self.kid
+    }
+
+    /// The origin of the log this entry was signed for (its `cupass-log`
+    /// protected header). Authenticated once [`Entry::verify`] passes.
+    pub fn log(&self) -> &str {
+        &self.log
     }
 
     /// The signed payload.
@@ -228,22 +281,38 @@ fn tag_head(w: &mut BufWriter, tag: u64) -> Result<()> {
     enc::Write::push(w, &head).map_err(|e| Error::MalformedEntry(format!("encoding failed: {e}")))
 }
 
-fn parse_protected(bytes: &[u8]) -> Result<Hash> {
+fn parse_protected(bytes: &[u8]) -> Result<(Hash, String)> {
     let mut reader = SliceReader::new(bytes);
     let value = Value::decode(&mut reader)
         .map_err(|e| Error::MalformedEntry(format!("protected header is not CBOR: {e}")))?;
     let Value::Map(fields) = value else {
         return Err(malformed("protected header is not a map"));
     };
-    let (mut alg, mut ct, mut kid) = (None, None, None);
+    let (mut alg, mut ct, mut kid, mut log) = (None, None, None, None);
+    fn once<T>(slot: &mut Option<T>, v: T, label: &str) -> Result<()> {
+        if slot.replace(v).is_some() {
+            return Err(Error::UnsupportedHeader(format!(
+                "protected header label {label} appears twice"
+            )));
+        }
+        Ok(())
+    }
     for (k, v) in fields {
         match (k, v) {
-            (Value::Integer(1), Value::Integer(a)) => alg = Some(a),
-            (Value::Integer(3), Value::Text(t)) => ct = Some(t),
-            (Value::Integer(4), Value::Bytes(b)) => kid = Some(b),
+            (Value::Integer(1), Value::Integer(a)) => once(&mut alg, a, "1")?,
+            (Value::Integer(3), Value::Text(t)) => once(&mut ct, t, "3")?,
+            (Value::Integer(4), Value::Bytes(b)) => once(&mut kid, b, "4")?,
+            (Value::Text(l), Value::Text(t)) if l == LOG_LABEL => {
+                once(&mut log, t, "\"cupass-log\"")?;
+            }
             (Value::Integer(label), _) if matches!(label, 1 | 3 | 4) => {
                 return Err(Error::UnsupportedHeader(format!(
                     "header {label} has the wrong type"
+                )));
+            }
+            (Value::Text(l), _) if l == LOG_LABEL => {
+                return Err(Error::UnsupportedHeader(format!(
+                    "header {LOG_LABEL:?} is not a text string"
                 )));
             }
             (k, _) => {
@@ -272,12 +341,15 @@ fn parse_protected(bytes: &[u8]) -> Result<Hash> {
             kid.len()
         ))
     })?;
-    if protected_header(&kid)? != bytes {
+    let log =
+        log.ok_or_else(|| Error::UnsupportedHeader(format!("missing log origin ({LOG_LABEL:?})")))?;
+    check_log_origin(&log)?;
+    if protected_header(&kid, &log)? != bytes {
         return Err(Error::NonCanonicalEntry(
             "protected header is not in canonical order and form",
         ));
     }
-    Ok(kid)
+    Ok((kid, log))
 }
 
 /// Verifies many entries at once with Ed25519 batch verification.

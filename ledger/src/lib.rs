@@ -14,10 +14,15 @@
 //!
 //! * **Entries** are COSE_Sign1 envelopes (RFC 9052, tag 18) signed with
 //!   Ed25519: protected header `{1: -8, 3: "application/vnd.cupass.event+cbor",
-//!   4: kid}`, where `kid` is SHA-256 of the signer's 32-byte public key, an
-//!   empty unprotected header, an attached payload and a 64-byte signature
-//!   over `["Signature1", protected, h'', payload]`. Only the canonical
-//!   encoding is accepted and entries are at most 65,535 bytes ([`cose`]).
+//!   4: kid, "cupass-log": origin}` in that (deterministic) order, where
+//!   `kid` is SHA-256 of the signer's 32-byte public key and `origin` is the
+//!   checkpoint origin of the log the entry is signed for (1 to 255 bytes of
+//!   printable ASCII); an empty unprotected header, an attached payload and
+//!   a 64-byte signature over `["Signature1", protected, h'', payload]`, so
+//!   the signature binds the entry to its log. Only the canonical encoding
+//!   is accepted and entries are at most 65,535 bytes ([`cose`]). The log
+//!   itself stores entries as opaque bytes: refusing an entry signed for
+//!   another log is its verifier's job.
 //! * **Tree**: RFC 9162 hashing, leaf = SHA-256(0x00 ‖ entry bytes), node =
 //!   SHA-256(0x01 ‖ left ‖ right), empty root = SHA-256(""). Inclusion and
 //!   consistency proofs are in the RFC's form ([`merkle`], [`proof`]).
@@ -42,7 +47,8 @@
 //! let log_key = NoteSigner::new("example.org/log", keys::generate_signing_key()?)?;
 //! let log = Log::create(MemoryStore::new(), log_key)?;
 //! let author = keys::generate_signing_key()?;
-//! let entry = Entry::sign(&author, b"payload")?.to_bytes()?;
+//! let entry = Entry::sign(&author, "example.org/log", b"payload")?.to_bytes()?;
+//! assert_eq!(Entry::from_bytes(&entry)?.log(), "example.org/log");
 //! let out = log.append_batch(&[&entry], Vec::new())?;
 //! let proof = log.inclusion_proof(out.appended[0].index, out.tree_size)?;
 //! proof.verify_entry(&entry, log.verifier())?;

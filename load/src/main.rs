@@ -72,6 +72,19 @@ fn now_ms() -> i64 {
     client::now_ms()
 }
 
+/// The node's log origin (its checkpoint's first line), which every entry
+/// signed for it must name.
+async fn origin(client: &reqwest::Client, url: &str) -> Result<String, Fail> {
+    let note = client
+        .get(format!("{url}/checkpoint"))
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    Ok(client::checkpoint_origin(&note)?)
+}
+
 async fn run(args: Args) -> Result<(), Fail> {
     let operator =
         client::keyfile::read_key_file(&args.operator_key, client::keyfile::Permissions::Warn)?;
@@ -85,8 +98,10 @@ async fn run(args: Args) -> Result<(), Fail> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
+    let log = origin(&client, &args.node).await?;
     let reg = client::sign_event(
         &operator,
+        &log,
         &Event::new(
             now_ms(),
             RegisterActor {
@@ -98,6 +113,7 @@ async fn run(args: Args) -> Result<(), Fail> {
     )?;
     let grant = client::sign_event(
         &operator,
+        &log,
         &Event::new(
             now_ms(),
             GrantRole {
@@ -114,7 +130,7 @@ async fn run(args: Args) -> Result<(), Fail> {
     }
 
     if let Some(secs) = args.soak_secs {
-        return soak(&args, &client, &actor, secs).await;
+        return soak(&args, &client, &actor, &log, secs).await;
     }
     eprintln!("pre-signing {} entries...", args.count);
     let t = Instant::now();
@@ -122,7 +138,7 @@ async fn run(args: Args) -> Result<(), Fail> {
         .map(|_| {
             let lot = PrimaryLot::new(1_000_000, "CN", "Load Test Cathode")
                 .with_composition(Composition::new().with("Cu", 999_950));
-            client::sign_event(&actor, &Event::new(now_ms(), lot))
+            client::sign_event(&actor, &log, &Event::new(now_ms(), lot))
         })
         .collect::<Result<_, _>>()?;
     let size = entries.first().map(Vec::len).unwrap_or(0);
@@ -226,6 +242,7 @@ async fn soak(
     args: &Args,
     client: &reqwest::Client,
     actor: &NoteSigner,
+    log: &str,
     secs: u64,
 ) -> Result<(), Fail> {
     let url = args.node.clone();
@@ -250,7 +267,7 @@ async fn soak(
         .map(|_| {
             let lot = PrimaryLot::new(1_000_000, "CN", "Soak Cathode")
                 .with_composition(Composition::new().with("Cu", 999_950));
-            client::sign_event(actor, &Event::new(now_ms(), lot))
+            client::sign_event(actor, log, &Event::new(now_ms(), lot))
         })
         .collect::<Result<_, _>>()?;
     let mut first_burst = true;
@@ -292,7 +309,7 @@ async fn soak(
                     .with_composition(Composition::new().with("Cu", 999_950));
                 (
                     "application/cose",
-                    client::sign_event(actor, &Event::new(now_ms(), lot))?,
+                    client::sign_event(actor, log, &Event::new(now_ms(), lot))?,
                 )
             } else {
                 let (ct, b) = hostile

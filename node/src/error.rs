@@ -14,7 +14,10 @@ use client::{Error, wire::ErrorBody};
 pub fn status(e: &Error) -> StatusCode {
     let code = match e {
         Error::TooLarge { .. } => 413,
-        Error::BadEntry(_) | Error::BadPayload(_) | Error::BadRequest(_) => 400,
+        Error::BadEntry(_)
+        | Error::BadPayload(_)
+        | Error::BadRequest(_)
+        | Error::WrongLog { .. } => 400,
         Error::BadSignature(_) | Error::UnknownSigner(_) => 401,
         Error::Forbidden(_) => 403,
         Error::Rule(_) | Error::FromTheFuture { .. } => 422,

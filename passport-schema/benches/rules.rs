@@ -40,9 +40,12 @@ struct Log {
 impl Log {
     fn submit(&mut self, k: &Key, body: impl Into<EventBody>) -> u64 {
         let ev = Event::new(self.now, body);
+        let index = self.entries.len() as u64;
         let ctx = Context {
-            index: self.entries.len() as u64,
+            index,
             signer: k.kid,
+            // A stand-in for the entry's leaf hash: unique per entry.
+            leaf_hash: passport_schema::sha256(&index.to_be_bytes()).0,
         };
         self.state.apply(&ctx, &ev).expect("valid bench event");
         self.entries.push((ctx, ev));

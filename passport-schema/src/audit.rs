@@ -94,6 +94,9 @@ pub struct ContractAudit {
     pub customer: Bytes32,
     /// Proposal entry.
     pub proposed_index: u64,
+    /// The proposal entry's RFC 9162 leaf hash: what the customer's
+    /// acceptance must name.
+    pub proposal_leaf_hash: Bytes32,
     /// Acceptance entry.
     pub accepted_index: Option<u64>,
     /// Period start.
@@ -282,6 +285,7 @@ pub fn contract_audit(state: &impl StateStore, id: &Uuid) -> Result<ContractAudi
         producer: c.producer,
         customer: p.customer,
         proposed_index: c.proposed_index,
+        proposal_leaf_hash: c.proposal_leaf,
         accepted_index: c.accepted_index,
         start_ms: p.start_ms,
         end_ms: p.end_ms,

@@ -868,6 +868,19 @@ pub enum RuleViolation {
         /// Acceptance entry.
         index: u64,
     },
+    /// The acceptance commits to another proposal entry than the one that
+    /// proposed this contract on this log.
+    #[error(
+        "contract {contract}: the acceptance commits to proposal leaf hash {found}, but this log's proposal has leaf hash {expected}"
+    )]
+    ContractProposalMismatch {
+        /// Contract.
+        contract: Uuid,
+        /// The leaf hash of the proposal entry on this log.
+        expected: Bytes32,
+        /// The leaf hash the acceptance names.
+        found: Bytes32,
+    },
     /// Not accepted yet.
     #[error("contract {contract} has not been accepted by the customer")]
     ContractNotAccepted {
@@ -1035,6 +1048,7 @@ impl RuleViolation {
             RuleViolation::NotContractCustomer { .. } => "not_contract_customer",
             RuleViolation::NotContractProducer { .. } => "not_contract_producer",
             RuleViolation::ContractAlreadyAccepted { .. } => "contract_already_accepted",
+            RuleViolation::ContractProposalMismatch { .. } => "contract_proposal_mismatch",
             RuleViolation::ContractNotAccepted { .. } => "contract_not_accepted",
             RuleViolation::OutsideContractPeriod { .. } => "outside_contract_period",
             RuleViolation::DeliveryNotToCustomer { .. } => "delivery_not_to_customer",

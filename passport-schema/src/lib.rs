@@ -19,9 +19,11 @@
 //! 3. On ingest the node verifies the signature, calls
 //!    [`decode_canonical`] (decode, re-encode, compare bytes; anything else
 //!    is [`Error::NonCanonicalPayload`]), then
-//!    [`apply`]`(state, &Context { index, signer }, &event)`. `apply` never
-//!    mutates: it returns [`Effects`] (sorted key/value writes) that the
-//!    node writes in the same batch as the entry, or an [`ApplyError`]:
+//!    [`apply`]`(state, &Context { index, signer, leaf_hash }, &event)`
+//!    (`leaf_hash` is the entry's RFC 9162 leaf hash, by which later events
+//!    name it). `apply` never mutates: it returns [`Effects`] (sorted
+//!    key/value writes) that the node writes in the same batch as the
+//!    entry, or an [`ApplyError`]:
 //!    a [`RuleViolation`] naming the rule broken, or a [`StateError`] if
 //!    the store failed (not a verdict on the event). A sequencer re-checks
 //!    a batch through an [`Overlay`] so that the later of two conflicting

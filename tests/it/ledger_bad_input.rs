@@ -1,6 +1,6 @@
 //! Every kind of bad input gets its own typed error, never a panic.
 
-use cupass_tests::{assert_err, log_signer, test_key};
+use cupass_tests::{TEST_LOG, assert_err, log_signer, test_key};
 use ledger::{
     Checkpoint, Error, InclusionProof, Log, MemoryStore, NoteSigner, NoteVerifier,
     cose::{self, Entry},
@@ -8,7 +8,7 @@ use ledger::{
 };
 
 fn good_entry() -> Vec<u8> {
-    Entry::sign(&test_key(1), b"hello copper")
+    Entry::sign(&test_key(1), TEST_LOG, b"hello copper")
         .unwrap()
         .to_bytes()
         .unwrap()
@@ -64,7 +64,7 @@ fn wrong_tag() {
 #[test]
 fn non_canonical_lengths() {
     // Re-encode the payload length with a needlessly long head.
-    let e = Entry::sign(&test_key(1), b"abc").unwrap();
+    let e = Entry::sign(&test_key(1), TEST_LOG, b"abc").unwrap();
     let bytes = e.to_bytes().unwrap();
     let pos = bytes
         .windows(4)
@@ -118,7 +118,7 @@ fn weak_and_invalid_keys() {
 #[test]
 fn oversized_entry_is_refused_at_signing_and_parsing() {
     assert_err!(
-        Entry::sign(&test_key(1), &vec![0u8; 65_500]),
+        Entry::sign(&test_key(1), TEST_LOG, &vec![0u8; 65_500]),
         Error::EntryTooLarge { .. }
     );
     assert_err!(

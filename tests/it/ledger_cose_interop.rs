@@ -1,21 +1,25 @@
 //! Our COSE_Sign1 entries and the independent `coset` crate agree both ways.
 
 use coset::{
-    CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable, iana,
+    CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, Label, TaggedCborSerializable,
+    cbor::value::Value, iana,
 };
 use ed25519_dalek::{Signature, Signer};
 use ledger::{
-    cose::{CONTENT_TYPE, Entry},
+    cose::{CONTENT_TYPE, Entry, LOG_LABEL},
     keys::kid,
 };
 
 use cupass_tests::test_key;
+
+const LOG: &str = "interop.cupass.example/log";
 
 fn coset_entry(key: &ed25519_dalek::SigningKey, payload: &[u8], alg: iana::Algorithm) -> Vec<u8> {
     let protected = HeaderBuilder::new()
         .algorithm(alg)
         .content_type(CONTENT_TYPE.to_string())
         .key_id(kid(&key.verifying_key()).to_vec())
+        .text_value(LOG_LABEL.to_string(), Value::Text(LOG.to_string()))
         .build();
     CoseSign1Builder::new()
         .protected(protected)
@@ -31,7 +35,10 @@ fn our_entries_verify_in_coset() {
     for n in 0..20u8 {
         let key = test_key(n);
         let payload: Vec<u8> = (0..u32::from(n) * 37).map(|i| i as u8).collect();
-        let bytes = Entry::sign(&key, &payload).unwrap().to_bytes().unwrap();
+        let bytes = Entry::sign(&key, LOG, &payload)
+            .unwrap()
+            .to_bytes()
+            .unwrap();
         let parsed = CoseSign1::from_tagged_slice(&bytes).unwrap();
         let h = &parsed.protected.header;
         assert_eq!(
@@ -44,6 +51,11 @@ fn our_entries_verify_in_coset() {
         assert_eq!(
             h.content_type,
             Some(coset::ContentType::Text(CONTENT_TYPE.into()))
+        );
+        // coset sees the log binding as a text-labelled protected header.
+        assert_eq!(
+            h.rest,
+            vec![(Label::Text(LOG_LABEL.into()), Value::Text(LOG.into()))]
         );
         assert_eq!(parsed.payload.as_deref(), Some(payload.as_slice()));
         parsed
@@ -64,9 +76,13 @@ fn coset_entries_verify_here_and_are_byte_identical() {
         let entry = Entry::from_bytes(&theirs).unwrap();
         entry.verify(&key.verifying_key()).unwrap();
         assert_eq!(entry.payload(), payload.as_slice());
+        assert_eq!(entry.log(), LOG);
         // Ed25519 is deterministic and both encodings are canonical.
         assert_eq!(
-            Entry::sign(&key, &payload).unwrap().to_bytes().unwrap(),
+            Entry::sign(&key, LOG, &payload)
+                .unwrap()
+                .to_bytes()
+                .unwrap(),
             theirs
         );
     }

@@ -27,6 +27,7 @@ mod ledger_store;
 mod ledger_tamper;
 mod ledger_tiles;
 mod ledger_vectors;
+mod log_binding;
 mod node_abuse;
 mod node_crash;
 mod node_harness;

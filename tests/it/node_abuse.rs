@@ -84,7 +84,12 @@ async fn hostile_requests_table() {
     let contract =
         ContractBuilder::new(m.kid, spec, now_ms(), now_ms() + 86_400_000, "CNY").build();
     let contract_id = contract.id;
-    n.ok(&r, contract).await;
+    let proposal = n.sign(&r, contract);
+    let proposal_leaf = Bytes32(ledger::hash::leaf_hash(&proposal));
+    assert_eq!(
+        n.post(proposal, "application/cose").await.0,
+        StatusCode::CREATED
+    );
     let genesis_bytes = n.get_bytes("/v1/entries/0").await.1;
     let registration_bytes = n.get_bytes("/v1/entries/1").await.1;
 
@@ -101,13 +106,18 @@ async fn hostile_requests_table() {
     let non_canonical_payload = {
         let mut p = encode(&Event::new(now_ms(), lot())).unwrap();
         p.push(0x00);
-        ledger::Entry::sign(&ed25519_dalek::SigningKey::from_bytes(&r.key.seed()), &p)
-            .unwrap()
-            .to_bytes()
-            .unwrap()
+        ledger::Entry::sign(
+            &ed25519_dalek::SigningKey::from_bytes(&r.key.seed()),
+            &n.origin,
+            &p,
+        )
+        .unwrap()
+        .to_bytes()
+        .unwrap()
     };
     let not_an_event = ledger::Entry::sign(
         &ed25519_dalek::SigningKey::from_bytes(&r.key.seed()),
+        &n.origin,
         &[0xa1, 0x61, 0x78, 0x01],
     )
     .unwrap()
@@ -221,7 +231,8 @@ async fn hostile_requests_table() {
         ),
         post(
             "dated an hour ahead",
-            client::sign_event(&r.key, &Event::new(now_ms() + 3_600_000, lot())).unwrap(),
+            client::sign_event(&r.key, &n.origin, &Event::new(now_ms() + 3_600_000, lot()))
+                .unwrap(),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         post(
@@ -247,12 +258,7 @@ async fn hostile_requests_table() {
         ),
         post(
             "contract accepted by a third party",
-            n.sign(
-                &x,
-                ContractAcceptance {
-                    contract: contract_id,
-                },
-            ),
+            n.sign(&x, ContractAcceptance::new(contract_id, proposal_leaf)),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         post(

@@ -156,7 +156,7 @@ async fn kill_dash_nine_loses_nothing_acknowledged() {
         post(
             &http,
             &first.url,
-            client::sign_event(&operator, &ev).unwrap(),
+            client::sign_event(&operator, "crash.cupass.example/log", &ev).unwrap(),
         )
         .await
         .unwrap();
@@ -181,7 +181,12 @@ async fn kill_dash_nine_loses_nothing_acknowledged() {
         for _ in 0..200 {
             let lot = PrimaryLot::new(1_000_000, "CN", "Crash Test Cathode");
             let id = lot.id;
-            let bytes = client::sign_event(&refiner, &Event::new(now_ms(), lot)).unwrap();
+            let bytes = client::sign_event(
+                &refiner,
+                "crash.cupass.example/log",
+                &Event::new(now_ms(), lot),
+            )
+            .unwrap();
             let (http, url) = (http.clone(), Arc::clone(&url));
             tasks.push(tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(u64::from(id.as_bytes()[15]) % 40)).await;
@@ -284,6 +289,7 @@ async fn kill_dash_nine_loses_nothing_acknowledged() {
                 &Context {
                     index: i,
                     signer: *entry.kid(),
+                    leaf_hash: ledger::hash::leaf_hash(&bytes),
                 },
                 &event,
             )
@@ -367,6 +373,7 @@ async fn log_key_never_appears_in_logs_or_responses() {
     let mut bodies = Vec::new();
     let good = client::sign_event(
         &operator,
+        "secret.cupass.example/log",
         &Event::new(
             now_ms(),
             RegisterActor {

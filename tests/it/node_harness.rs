@@ -38,6 +38,8 @@ impl Org {
 pub struct TestNode {
     pub dir: tempfile::TempDir,
     pub url: String,
+    /// The log's origin: what its checkpoints and every entry signed for it name.
+    pub origin: String,
     pub operator: Org,
     pub log_key: NoteVerifier,
     pub http: reqwest::Client,
@@ -57,10 +59,15 @@ impl TestNode {
 
     /// A node serving with `config` (the store is opened with the defaults).
     pub async fn start_with(config: Config) -> TestNode {
+        TestNode::start_log("test.cupass.example/log", config).await
+    }
+
+    /// A node for the log named `origin`, serving with `config`.
+    pub async fn start_log(origin: &str, config: Config) -> TestNode {
         let dir = tempfile::tempdir().unwrap();
         client::init(
             dir.path(),
-            "test.cupass.example/log",
+            origin,
             "Ledger Operator",
             "CN",
             &config.ledger_options(),
@@ -78,6 +85,7 @@ impl TestNode {
         let mut n = TestNode {
             dir,
             url: String::new(),
+            origin: origin.to_string(),
             operator,
             log_key,
             http: reqwest::Client::new(),
@@ -155,7 +163,7 @@ impl TestNode {
     }
 
     pub fn sign(&self, by: &Org, body: impl Into<EventBody>) -> Vec<u8> {
-        client::sign_event(&by.key, &Event::new(now_ms(), body)).unwrap()
+        client::sign_event(&by.key, &self.origin, &Event::new(now_ms(), body)).unwrap()
     }
 
     /// Signs and submits; returns status and body.

@@ -422,8 +422,7 @@ async fn concurrent_submissions_and_double_spends() {
 
 fn future(by: &Org, n: &TestNode) -> Vec<u8> {
     let ev = Event::new(now_ms() + 3_600_000, primary(T, "CN"));
-    let _ = n;
-    client::sign_event(&by.key, &ev).unwrap()
+    client::sign_event(&by.key, &n.origin, &ev).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -448,6 +447,7 @@ async fn bad_requests_get_their_status_and_append_nothing() {
     payload.push(0x00);
     let non_canonical = ledger::Entry::sign(
         &ed25519_dalek::SigningKey::from_bytes(&r.key.seed()),
+        &n.origin,
         &payload,
     )
     .unwrap()

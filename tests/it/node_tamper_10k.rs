@@ -48,7 +48,7 @@ fn build(dir: &std::path::Path) {
         ),
     ] {
         ledger
-            .submit(&client::sign_event(&op, &ev).unwrap())
+            .submit(&client::sign_event(&op, "tamper10k.cupass.example/log", &ev).unwrap())
             .unwrap();
     }
     // Genesis and two submissions: three commits so far, each closed by a
@@ -62,6 +62,7 @@ fn build(dir: &std::path::Path) {
             .map(|_| {
                 let bytes = client::sign_event(
                     &r,
+                    "tamper10k.cupass.example/log",
                     &Event::new(now, PrimaryLot::new(1_000_000, "CN", "Cathode")),
                 )
                 .unwrap();

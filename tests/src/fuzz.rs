@@ -56,6 +56,10 @@ pub fn cose_entry(data: &[u8]) {
     let again = entry.to_bytes().expect("re-encoding an accepted entry");
     assert_eq!(again, data, "accepted entry is not canonical");
     let reparsed = Entry::from_bytes(&again).expect("re-parsing an accepted entry");
+    assert!(
+        ledger::cose::check_log_origin(entry.log()).is_ok(),
+        "accepted an entry naming an invalid log origin"
+    );
     assert_eq!(reparsed.payload(), entry.payload());
     for key in entry_keys() {
         let key = key.verifying_key();
@@ -97,6 +101,7 @@ fn genesis_state() -> &'static MemoryState {
         let ctx = Context {
             index: 0,
             signer: kid_of(&op),
+            leaf_hash: [0; 32],
         };
         let effects = apply(&MemoryState::new(), &ctx, &genesis).expect("genesis applies");
         let mut state = MemoryState::new();
@@ -124,6 +129,7 @@ pub fn event_payload(data: &[u8]) {
     let ctx = Context {
         index: 1,
         signer: kid_of(&operator().verifying_key().to_bytes()),
+        leaf_hash: [1; 32],
     };
     let state = genesis_state();
     let first = apply(state, &ctx, &event);

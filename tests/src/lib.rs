@@ -39,11 +39,15 @@ pub fn log_signer(origin: &str) -> NoteSigner {
     }
 }
 
-/// A signed entry whose payload is derived from `n`, about `size` bytes long.
+/// The log origin the opaque test entries of [`signed_entry`] are signed for.
+pub const TEST_LOG: &str = "test.cupass.example/log";
+
+/// A signed entry (for [`TEST_LOG`]) whose payload is derived from `n`,
+/// about `size` bytes long.
 pub fn signed_entry(key: &SigningKey, n: u64, size: usize) -> Vec<u8> {
     let mut payload = n.to_be_bytes().to_vec();
     payload.resize(size.max(8), 0xa5);
-    match Entry::sign(key, &payload).and_then(|e| e.to_bytes()) {
+    match Entry::sign(key, TEST_LOG, &payload).and_then(|e| e.to_bytes()) {
         Ok(b) => b,
         Err(e) => panic!("signing test entry: {e}"),
     }

@@ -116,7 +116,7 @@ fn keygen_serve_kill_and_restart_keep_state() {
     let log = Log::create(MemoryStore::new(), log_key.clone()).unwrap();
     let author = keys::generate_signing_key().unwrap();
     for i in 0..3 {
-        let e = Entry::sign(&author, format!("entry {i}").as_bytes())
+        let e = Entry::sign(&author, "witness.test/log", format!("entry {i}").as_bytes())
             .unwrap()
             .to_bytes()
             .unwrap();

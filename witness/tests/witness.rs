@@ -42,10 +42,14 @@ fn grow(log: &Log<MemoryStore>, n: usize, tag: &str) {
     let start = log.size().unwrap();
     let entries: Vec<Vec<u8>> = (0..n)
         .map(|i| {
-            Entry::sign(&author, format!("{tag} {}", start + i as u64).as_bytes())
-                .unwrap()
-                .to_bytes()
-                .unwrap()
+            Entry::sign(
+                &author,
+                "witness.test/log",
+                format!("{tag} {}", start + i as u64).as_bytes(),
+            )
+            .unwrap()
+            .to_bytes()
+            .unwrap()
         })
         .collect();
     let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();

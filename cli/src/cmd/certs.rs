@@ -5,9 +5,9 @@ use client::bundle::EvidenceBundle;
 use client::verify::Verdict;
 use ledger::Entry;
 use passport_schema::{
-    CertificateIssue, CertificateRevocation, CertificateStatus, CertificateView, CompositionLimit,
-    ContractAcceptance, ContractAudit, ContractProposal, EventBody, GradeTerm, MaterialKind,
-    MaterialSpec, RuleSetRef, Scheme, SchemeRef, TakeBackTerms, decode_canonical,
+    Bytes32, CertificateIssue, CertificateRevocation, CertificateStatus, CertificateView,
+    CompositionLimit, ContractAcceptance, ContractAudit, ContractProposal, EventBody, GradeTerm,
+    MaterialKind, MaterialSpec, RuleSetRef, Scheme, SchemeRef, TakeBackTerms, decode_canonical,
 };
 use serde_json::{Value, json};
 
@@ -553,17 +553,21 @@ pub(crate) fn contract(ctx: &mut Ctx, cmd: ContractCmd) -> Result<Report> {
         ContractCmd::Accept { key, id } => {
             let id = parse_id(&id, "contract id")?;
             let backend = ctx.backend()?;
+            let proposal = proposal_leaf_hash(backend.as_ref(), &id)?;
             let r = ctx.sign_submit(
                 backend.as_ref(),
                 &key,
-                EventBody::AcceptContract(ContractAcceptance { contract: id }),
+                EventBody::AcceptContract(ContractAcceptance::new(id, proposal)),
             )?;
             Ok(submitted(
                 ctx,
                 "accept_contract",
                 &r,
-                &[("contract", id.to_string())],
-                json!({"contract": id}),
+                &[
+                    ("contract", id.to_string()),
+                    ("proposal", proposal.to_hex()),
+                ],
+                json!({"contract": id, "proposal": proposal.to_hex()}),
             ))
         }
         ContractCmd::Audit { id } => {
@@ -572,6 +576,30 @@ pub(crate) fn contract(ctx: &mut Ctx, cmd: ContractCmd) -> Result<Report> {
             Ok(Report::new(to_json(&v), render_audit(&ctx.style, &v)))
         }
     }
+}
+
+/// The leaf hash of the entry that proposed contract `id`, which an
+/// acceptance commits to. The contract view names the proposal's index; the
+/// hash is computed here from the entry's own bytes, which must be that
+/// proposal, and must agree with the view's.
+fn proposal_leaf_hash(backend: &dyn crate::backend::Backend, id: &uuid::Uuid) -> Result<Bytes32> {
+    let view = backend.contract_audit(id)?;
+    let bytes = backend.entry(view.proposed_index)?;
+    let leaf = Bytes32(ledger::hash::leaf_hash(&bytes));
+    let proposes_it = Entry::from_bytes(&bytes)
+        .ok()
+        .and_then(|e| decode_canonical(e.payload()).ok())
+        .is_some_and(|ev| matches!(&ev.body, EventBody::ProposeContract(p) if p.id == *id));
+    if !proposes_it || leaf != view.proposal_leaf_hash {
+        return Err(CliError::failed(format!(
+            "entry {} is not the proposal of contract {id} that {} names (leaf hash {}, the view says {})",
+            view.proposed_index,
+            backend.describe(),
+            leaf.to_hex(),
+            view.proposal_leaf_hash.to_hex()
+        )));
+    }
+    Ok(leaf)
 }
 
 /// The text form of a contract audit.

@@ -557,8 +557,9 @@ pub(crate) fn submit(ctx: &mut Ctx, a: SubmitArgs) -> Result<Report> {
         .map_err(|e| CliError::input(format!("{}: {e}", a.file.display())))?;
     let kind = event.kind().name();
     let signer = ctx.signer(&a.key)?;
-    let bytes = client::sign_event(&signer, &event)?;
-    let r = ctx.backend()?.submit(&bytes)?;
+    let backend = ctx.backend()?;
+    let bytes = client::sign_event(&signer, &backend.origin()?, &event)?;
+    let r = backend.submit(&bytes)?;
     Ok(submitted(ctx, kind, &r, &[], json!({})))
 }
 

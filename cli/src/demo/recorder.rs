@@ -93,8 +93,16 @@ impl<'a> Recorder<'a> {
     pub(super) fn sign(&self, who: &Actor, body: EventBody) -> Result<Vec<u8>> {
         Ok(client::sign_event(
             &who.signer,
+            &self.ledger.origin()?,
             &Event::new(self.clock, body),
         )?)
+    }
+
+    /// The RFC 9162 leaf hash of the entry at `index` (what a contract
+    /// acceptance names its proposal by).
+    pub(super) fn leaf_hash(&self, index: u64) -> Result<passport_schema::Bytes32> {
+        let bytes = self.ledger.log().entry(index)?;
+        Ok(passport_schema::Bytes32(ledger::hash::leaf_hash(&bytes)))
     }
 
     /// Checks every entry against the state before the batch, then commits

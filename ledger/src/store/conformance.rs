@@ -179,7 +179,7 @@ fn log_signer() -> NoteSigner {
 fn signed_entry(key: &SigningKey, n: u64, size: usize) -> Vec<u8> {
     let mut payload = n.to_be_bytes().to_vec();
     payload.resize(size.max(8), 0xa5);
-    Entry::sign(key, &payload)
+    Entry::sign(key, "suite", &payload)
         .and_then(|e| e.to_bytes())
         .expect("signing a suite entry")
 }

@@ -530,3 +530,14 @@ impl ContractBuilder {
         self.c
     }
 }
+
+impl ContractAcceptance {
+    /// The customer's acceptance of `contract` as proposed by the entry
+    /// whose RFC 9162 leaf hash is `proposal` (SHA-256(0x00 || entry bytes)).
+    pub fn new(contract: Uuid, proposal: impl Into<Bytes32>) -> Self {
+        ContractAcceptance {
+            contract,
+            proposal: proposal.into(),
+        }
+    }
+}

@@ -69,4 +69,8 @@ pub struct ContractProposal {
 pub struct ContractAcceptance {
     /// The contract.
     pub contract: Uuid,
+    /// The RFC 9162 leaf hash of the proposal entry accepted,
+    /// SHA-256(0x00 || entry bytes): the customer accepts exactly those
+    /// signed terms on this log, not whatever else carries the contract id.
+    pub proposal: Bytes32,
 }

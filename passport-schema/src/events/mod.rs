@@ -37,9 +37,11 @@ pub use scrap::{
 };
 
 /// The payload schema version this crate writes and accepts. Version 2
-/// ("claims that hold") replaced version 1 before any ledger was deployed:
-/// version 1 and its rules are gone (`docs/DOMAIN.md`, section 1).
-pub const SCHEMA_VERSION: u16 = 2;
+/// ("claims that hold") replaced version 1 before any ledger was deployed;
+/// version 3 (a contract acceptance commits to its proposal entry's leaf
+/// hash) replaced version 2 the same way: the older versions and their
+/// rules are gone (`docs/DOMAIN.md`, section 1).
+pub const SCHEMA_VERSION: u16 = 3;
 
 /// One ledger payload: schema version, event time and the event itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -50,6 +50,7 @@ pub(super) fn propose<S: StateStore>(
             proposal: e.clone(),
             producer: cx.signer,
             proposed_index: cx.index,
+            proposal_leaf: cx.leaf_hash,
             accepted_index: None,
             deliveries: Vec::new(),
             take_backs: Vec::new(),
@@ -70,6 +71,14 @@ pub(super) fn accept<S: StateStore>(
             contract: e.contract,
             customer: c.proposal.customer,
             signer: cx.signer,
+        }
+        .into());
+    }
+    if e.proposal != c.proposal_leaf {
+        return Err(RuleViolation::ContractProposalMismatch {
+            contract: e.contract,
+            expected: c.proposal_leaf,
+            found: e.proposal,
         }
         .into());
     }

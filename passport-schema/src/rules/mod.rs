@@ -29,6 +29,10 @@ pub struct Context {
     pub index: u64,
     /// The verified signer's key id.
     pub signer: Kid,
+    /// The entry's RFC 9162 leaf hash, SHA-256(0x00 || entry bytes): what
+    /// later events use to name this exact entry (a contract acceptance
+    /// names its proposal's).
+    pub leaf_hash: [u8; 32],
 }
 
 /// The earliest time an event may state: 2000-01-01T00:00Z.
@@ -95,6 +99,7 @@ pub fn apply(state: &impl StateStore, ctx: &Context, event: &Event) -> Result<Ef
         occurred_ms: event.occurred_ms,
         log_ms,
         signer: Bytes32(ctx.signer),
+        leaf_hash: Bytes32(ctx.leaf_hash),
         actor,
     };
     match &event.body {
@@ -246,6 +251,8 @@ pub(crate) struct Cx {
     /// latest log-time reading at or before it).
     pub(crate) log_ms: i64,
     pub(crate) signer: Bytes32,
+    /// The entry's RFC 9162 leaf hash.
+    pub(crate) leaf_hash: Bytes32,
     pub(crate) actor: ActorRecord,
 }
 

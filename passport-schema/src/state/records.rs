@@ -441,6 +441,8 @@ pub struct ContractRecord {
     pub producer: Bytes32,
     /// Proposal entry.
     pub proposed_index: u64,
+    /// The proposal entry's RFC 9162 leaf hash (what an acceptance names).
+    pub proposal_leaf: Bytes32,
     /// Acceptance entry.
     pub accepted_index: Option<u64>,
     /// Deliveries.

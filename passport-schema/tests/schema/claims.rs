@@ -406,6 +406,7 @@ fn two_certificates_in_one_batch_cannot_claim_the_same_grams() {
         &Context {
             index: i,
             signer: w.x.kid,
+            leaf_hash: leaf_of(i, &first),
         },
         &first,
     ))
@@ -416,6 +417,7 @@ fn two_certificates_in_one_batch_cannot_claim_the_same_grams() {
         &Context {
             index: i + 1,
             signer: w.x2.kid,
+            leaf_hash: leaf_of(i + 1, &second),
         },
         &second,
     ));
@@ -667,8 +669,8 @@ fn delivery_returned_and_delivered_again_counts_once() {
     let k = ContractBuilder::new(w.r2.kid, spec, T0, T0 + 365 * DAY, "CNY").build();
     let (r, r2) = (w.r.clone(), w.r2.clone());
     w.l.submit(&r, k.clone()).unwrap();
-    w.l.submit(&r2, ContractAcceptance { contract: k.id })
-        .unwrap();
+    let acceptance = w.l.acceptance(k.id);
+    w.l.submit(&r2, acceptance).unwrap();
     let lot = w.lot(20 * T);
     w.l.submit(&r, Transfer::delivery(lot, r2.kid, k.id))
         .unwrap();

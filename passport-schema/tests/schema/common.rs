@@ -29,6 +29,16 @@ impl Actor {
     }
 }
 
+/// The simulated log's stand-in for an entry's RFC 9162 leaf hash (there
+/// are no entry bytes here): SHA-256(0x00 || index || payload), unique per
+/// entry.
+pub fn leaf_of(index: u64, ev: &Event) -> Kid {
+    let mut leaf = vec![0u8];
+    leaf.extend_from_slice(&index.to_be_bytes());
+    leaf.extend_from_slice(&encode(ev).unwrap());
+    sha256(&leaf).0
+}
+
 /// A simulated log: only accepted entries get an index.
 #[derive(Clone)]
 pub struct Ledger {
@@ -69,6 +79,12 @@ impl Ledger {
         self.log.len() as u64
     }
 
+    /// The acceptance of `contract` naming its proposal entry's leaf hash.
+    pub fn acceptance(&self, contract: Uuid) -> ContractAcceptance {
+        let record = state::contract(&self.state, &contract).unwrap().unwrap();
+        ContractAcceptance::new(contract, record.proposal_leaf)
+    }
+
     pub fn event(&self, body: impl Into<EventBody>) -> Event {
         Event::new(self.now, body)
     }
@@ -85,6 +101,7 @@ impl Ledger {
             &Context {
                 index: self.next_index(),
                 signer: signer.kid,
+                leaf_hash: leaf_of(self.next_index(), &ev),
             },
             &ev,
         ))
@@ -107,6 +124,7 @@ impl Ledger {
         let ctx = Context {
             index: self.next_index(),
             signer: signer.kid,
+            leaf_hash: leaf_of(self.next_index(), &ev),
         };
         let effects = verdict(apply(&self.state, &ctx, &ev))?;
         self.state.commit(effects);

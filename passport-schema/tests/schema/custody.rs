@@ -57,7 +57,7 @@ impl W {
             .build();
         let kid = k.id;
         l.submit(&r, k).unwrap();
-        l.submit(&m, ContractAcceptance { contract: kid }).unwrap();
+        l.submit(&m, l.acceptance(kid)).unwrap();
         Self {
             l,
             op,
@@ -96,13 +96,15 @@ impl W {
         ms: i64,
         body: impl Into<EventBody>,
     ) -> Result<Effects, RuleViolation> {
+        let ev = Event::new(ms, body);
         verdict(apply(
             &self.l.state,
             &Context {
                 index: self.l.next_index(),
                 signer: who.kid,
+                leaf_hash: leaf_of(self.l.next_index(), &ev),
             },
-            &Event::new(ms, body),
+            &ev,
         ))
     }
 

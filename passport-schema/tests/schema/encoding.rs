@@ -31,10 +31,10 @@ fn canonical_round_trip() {
 #[test]
 fn non_shortest_integer_rejected() {
     let b = encode(&sample()).unwrap();
-    let key = b"\x66schema\x02";
+    let key = b"\x66schema\x03";
     let at = find(&b, key);
     let mut bad = b[..at + 7].to_vec();
-    bad.extend_from_slice(&[0x18, 0x02]); // 2 as a one-byte-argument uint
+    bad.extend_from_slice(&[0x18, 0x03]); // 3 as a one-byte-argument uint
     bad.extend_from_slice(&b[at + 8..]);
     assert_eq!(decode_canonical(&bad), Err(Error::NonCanonicalPayload));
 }
@@ -151,7 +151,7 @@ fn deep_nesting_and_garbage_fail_cleanly() {
     assert!(matches!(decode_canonical(&[]), Err(Error::Decode { .. })));
     // A float where an integer belongs.
     let b = encode(&sample()).unwrap();
-    let at = find(&b, b"\x66schema\x02") + 7;
+    let at = find(&b, b"\x66schema\x03") + 7;
     let mut f = b[..at].to_vec();
     f.extend_from_slice(&[0xf9, 0x3c, 0x00]); // half-float 1.0
     f.extend_from_slice(&b[at + 1..]);

@@ -245,7 +245,7 @@ pub fn story() -> Story {
         .build();
     let kid_ = k.id;
     l.submit(&r, k).unwrap();
-    l.submit(&m, ContractAcceptance { contract: kid_ }).unwrap();
+    l.submit(&m, l.acceptance(kid_)).unwrap();
     let d1 = l
         .submit(&r, Transfer::delivery(refined_a, m.kid, kid_))
         .unwrap();

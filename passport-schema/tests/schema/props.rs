@@ -395,6 +395,7 @@ impl Rng {
             .into(),
             _ => ContractAcceptance {
                 contract: self.uuid(),
+                proposal: self.b32(),
             }
             .into(),
         }

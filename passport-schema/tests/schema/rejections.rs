@@ -241,7 +241,7 @@ impl W {
             .min_recycled_share(300_000)
             .build();
         l.submit(&r, k.clone()).unwrap();
-        l.submit(&m, ContractAcceptance { contract: k.id }).unwrap();
+        l.submit(&m, l.acceptance(k.id)).unwrap();
         let k2 = ContractBuilder::new(m.kid, spec, T0, T0 + 365 * DAY, "CNY").build();
         l.submit(&r, k2.clone()).unwrap();
 
@@ -1260,27 +1260,30 @@ reject!(
 );
 reject!(
     contract_accepted_by_producer,
-    |w| w.check(&w.r, ContractAcceptance { contract: w.k_open }),
+    |w| w.check(&w.r, w.l.acceptance(w.k_open)),
     RuleViolation::NotContractCustomer { .. }
 );
 reject!(
     contract_accepted_by_third_party,
-    |w| w.check(&w.u, ContractAcceptance { contract: w.k_open }),
+    |w| w.check(&w.u, w.l.acceptance(w.k_open)),
     RuleViolation::NotContractCustomer { .. }
 );
 reject!(
     contract_accepted_twice,
-    |w| w.check(&w.m, ContractAcceptance { contract: w.k }),
+    |w| w.check(&w.m, w.l.acceptance(w.k)),
     RuleViolation::ContractAlreadyAccepted { .. }
 );
 reject!(
-    contract_unknown,
+    contract_accepted_naming_another_proposal,
     |w| w.check(
         &w.m,
-        ContractAcceptance {
-            contract: Uuid::now_v7()
-        }
+        ContractAcceptance::new(w.k_open, w.l.acceptance(w.k).proposal)
     ),
+    RuleViolation::ContractProposalMismatch { .. }
+);
+reject!(
+    contract_unknown,
+    |w| w.check(&w.m, ContractAcceptance::new(Uuid::now_v7(), [7; 32])),
     RuleViolation::UnknownContract { .. }
 );
 reject!(
@@ -1349,18 +1352,19 @@ reject!(
     unsupported_schema,
     |w| {
         let mut ev = w.l.event(primary(T, "CL"));
-        // Version 1 was dropped when version 2 replaced its rules.
-        ev.schema = 1;
+        // Version 2 was dropped when version 3 replaced its rules.
+        ev.schema = 2;
         verdict(apply(
             &w.l.state,
             &Context {
                 index: w.l.next_index(),
                 signer: w.r.kid,
+                leaf_hash: leaf_of(w.l.next_index(), &ev),
             },
             &ev,
         ))
     },
-    RuleViolation::UnsupportedSchema { found: 1 }
+    RuleViolation::UnsupportedSchema { found: 2 }
 );
 
 /// Two entries in one batch: the second spend of the same mass loses.
@@ -1378,6 +1382,7 @@ fn double_spend_in_one_batch_loses() {
         &Context {
             index: i,
             signer: w.r.kid,
+            leaf_hash: leaf_of(i, &e1),
         },
         &e1,
     )
@@ -1388,7 +1393,8 @@ fn double_spend_in_one_batch_loses() {
             &w.l.state,
             &Context {
                 index: i,
-                signer: w.r.kid
+                signer: w.r.kid,
+                leaf_hash: leaf_of(i, &e2),
             },
             &e2
         )
@@ -1401,6 +1407,7 @@ fn double_spend_in_one_batch_loses() {
         &Context {
             index: i + 1,
             signer: w.r.kid,
+            leaf_hash: leaf_of(i + 1, &e2),
         },
         &e2,
     ));
@@ -1445,6 +1452,7 @@ fn ctx_of(w: &W, signer: &Actor) -> Context {
     Context {
         index: w.l.next_index(),
         signer: signer.kid,
+        leaf_hash: [0xab; 32],
     }
 }
 

@@ -71,7 +71,7 @@ fn main() {
         }
         seeds.put("cose_entry", &format!("{kind}.cose"), &bytes);
         let key = &fuzz::entry_keys()[kinds.len() % 3];
-        let resigned = Entry::sign(key, entry.payload())
+        let resigned = Entry::sign(key, entry.log(), entry.payload())
             .unwrap()
             .to_bytes()
             .unwrap();

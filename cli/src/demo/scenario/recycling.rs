@@ -412,12 +412,11 @@ pub(super) fn contract(
         .min_recycled_share(300_000)
         .build();
     let contract_id = contract.id;
-    d.one(&c.refinery, EventBody::ProposeContract(contract))?;
+    let proposed = d.one(&c.refinery, EventBody::ProposeContract(contract))?;
+    let proposal = d.leaf_hash(proposed)?;
     d.one(
         &c.rodmill,
-        EventBody::AcceptContract(ContractAcceptance {
-            contract: contract_id,
-        }),
+        EventBody::AcceptContract(ContractAcceptance::new(contract_id, proposal)),
     )?;
     d.batch_by(
         &c.refinery,
