@@ -39,6 +39,7 @@ pub mod pipeline;
 mod reads;
 pub mod state;
 pub mod verify;
+pub mod view_check;
 pub mod wire;
 
 use std::path::{Path, PathBuf};
@@ -47,6 +48,7 @@ pub use error::{Error, Result};
 use ledger::{Entry, NoteSigner, OpenCheck, SledConfig, SledStore};
 use passport_schema::{Event, EventBody, Genesis, RegisterActor};
 pub use pipeline::{PassportLedger, Receipt, now_ms};
+pub use view_check::ViewMismatchKind;
 
 /// Where a ledger keeps its files inside its data directory.
 #[derive(Clone, Debug)]
@@ -186,12 +188,14 @@ pub fn sign_event(key: &NoteSigner, event: &Event) -> Result<Vec<u8>> {
 }
 
 /// Opens the ledger in a data directory, refusing a store that does not
-/// match its signed checkpoint.
+/// match its signed checkpoint or whose views are not what its entries
+/// derive (see [`PassportLedger::open`]).
 ///
 /// # Errors
 ///
 /// [`Error::Config`] if `dir` holds no ledger or its log key is unreadable,
-/// [`Error::StoreMismatch`] if the store was edited or damaged.
+/// [`Error::StoreMismatch`] or [`Error::ViewMismatch`] if the store was
+/// edited or damaged.
 pub fn open(
     dir: &Path,
     options: &Options,

@@ -31,4 +31,5 @@ mod node_crash;
 mod node_harness;
 mod node_http;
 mod node_tamper_10k;
+mod store_edited_views;
 mod workspace_layout;
