@@ -350,18 +350,12 @@ fn check(
                 (s, d) => {
                     let key = s.map(|(k, _)| k).or(d.map(|(k, _)| k));
                     let key = key.map(Vec::as_slice).unwrap_or_default();
-                    // Keys are `<kind>/<binary id>`: show the id in hex.
-                    let (kind, id) = match key.iter().position(|b| *b == b'/') {
-                        Some(p) => key.split_at(p + 1),
-                        None => (key, &[][..]),
-                    };
                     return Ok(v.fail(
                         Part::Views,
                         None,
                         format!(
-                            "view record {}{} differs from the replay of the log",
-                            String::from_utf8_lossy(kind),
-                            hex::encode(id)
+                            "view record {} differs from the replay of the log",
+                            crate::view_check::describe_key(key)
                         ),
                     ));
                 }

@@ -4,6 +4,7 @@
 use passport_schema::RuleViolation;
 
 use crate::verify::Fault;
+use crate::view_check::ViewMismatchKind;
 
 /// Everything the ledger can refuse or fail at.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +77,30 @@ pub enum Error {
     /// an older copy was restored. Nothing is served from it.
     #[error("{0}")]
     RolledBack(String),
+    /// A stored view record is not what the log's entries derive: the
+    /// store was edited or damaged (found by the start-up replay,
+    /// [`crate::view_check`]), and nothing is served from it.
+    #[error(
+        "view record {key} {} (edited or damaged store); refusing to open",
+        kind.describe()
+    )]
+    ViewMismatch {
+        /// The record: its kind's prefix and its id (uuid, hex or number).
+        key: String,
+        /// Changed, missing or extra.
+        kind: ViewMismatchKind,
+    },
+    /// An authenticated entry of the log does not decode or pass the rules
+    /// when the log is replayed at start-up: the log itself is inconsistent.
+    #[error(
+        "entry {index} of the log does not pass the rules on replay ({reason}); refusing to open"
+    )]
+    LogDoesNotReplay {
+        /// The entry's index.
+        index: u64,
+        /// Why it fails.
+        reason: String,
+    },
     /// A configuration or key file problem.
     #[error("configuration: {0}")]
     Config(String),
@@ -105,6 +130,8 @@ impl Error {
             Error::Config(_) => "config",
             Error::StoreMismatch(_) => "store_mismatch",
             Error::RolledBack(_) => "rolled_back",
+            Error::ViewMismatch { .. } => "view_mismatch",
+            Error::LogDoesNotReplay { .. } => "log_does_not_replay",
             Error::ShuttingDown => "shutting_down",
         }
     }

@@ -42,6 +42,7 @@ mod reads;
 pub mod state;
 pub mod status;
 pub mod verify;
+pub mod view_check;
 pub mod wire;
 pub mod witnessing;
 
@@ -51,6 +52,7 @@ pub use error::{Error, Result};
 use ledger::{Entry, NoteSigner, OpenCheck, SledConfig, SledStore};
 use passport_schema::{Event, EventBody, Genesis, RegisterActor};
 pub use pipeline::{PassportLedger, Receipt, now_ms};
+pub use view_check::ViewMismatchKind;
 
 /// Where a ledger keeps its files inside its data directory.
 #[derive(Clone, Debug)]
@@ -219,12 +221,14 @@ pub fn checkpoint_origin(note: &str) -> Result<String> {
 }
 
 /// Opens the ledger in a data directory, refusing a store that does not
-/// match its signed checkpoint.
+/// match its signed checkpoint or whose views are not what its entries
+/// derive (see [`PassportLedger::open`]).
 ///
 /// # Errors
 ///
 /// [`Error::Config`] if `dir` holds no ledger or its log key is unreadable,
-/// [`Error::StoreMismatch`] if the store was edited or damaged.
+/// [`Error::StoreMismatch`] or [`Error::ViewMismatch`] if the store was
+/// edited or damaged.
 pub fn open(
     dir: &Path,
     options: &Options,

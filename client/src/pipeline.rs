@@ -171,7 +171,22 @@ impl<S: Store> PassportLedger<S> {
         }
     }
 
-    /// Opens an existing ledger, refusing a store that does not match its checkpoint.
+    /// Opens an existing ledger, refusing a store that does not match its
+    /// checkpoint or whose derived state does not match its entries.
+    ///
+    /// Two checks run before anything is served: [`Log::open`] with `check`
+    /// (with [`OpenCheck::Full`], every entry's bytes are authenticated
+    /// against the signed checkpoint), then the replay of every entry into
+    /// a fresh state with the rules, compared record by record with the
+    /// stored views ([`crate::view_check`]). With [`OpenCheck::Root`] the
+    /// entry bytes are not re-hashed, so the replay runs over entries that
+    /// were not authenticated first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StoreMismatch`] (entries, tiles, checkpoint),
+    /// [`Error::ViewMismatch`] (a view record changed, missing or extra),
+    /// [`Error::LogDoesNotReplay`] (an entry fails the rules on replay).
     pub fn open(
         store: S,
         log_key: NoteSigner,
@@ -183,6 +198,12 @@ impl<S: Store> PassportLedger<S> {
             ledger::Error::StoreMismatch(m) => Error::StoreMismatch(m),
             other => Error::from(other),
         })?;
+        let checked = crate::view_check::check(log.store(), log.size()?)?;
+        tracing::debug!(
+            entries = checked.entries,
+            records = checked.records,
+            "view records equal the replay of the log"
+        );
         let status = rebuild_status(&log)?;
         Ok(PassportLedger {
             log,

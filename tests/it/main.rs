@@ -34,5 +34,6 @@ mod node_harness;
 mod node_http;
 mod node_tamper_10k;
 mod node_witnesses;
+mod store_edited_views;
 mod store_rollback;
 mod workspace_layout;

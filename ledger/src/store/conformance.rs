@@ -501,6 +501,38 @@ pub fn aux_key_space<S: Store>(store: S) {
     assert!(scan(b"x").is_empty());
     assert_eq!(scan(b"\xff"), [&b"\xff"[..]]);
     assert_eq!(scan(b"m:"), [&b"m:checkpoint"[..], b"m:size"]);
+    // Paged scans walk the same records, in the same order, page by page.
+    for prefix in [&b""[..], b"v", b"v/", b"v\xff", b"m:", b"x"] {
+        for limit in [1usize, 2, 3, 100] {
+            let mut got = Vec::new();
+            let mut after: Option<Vec<u8>> = None;
+            loop {
+                let page = store
+                    .aux_scan_page(prefix, after.as_deref(), limit)
+                    .unwrap();
+                assert!(
+                    page.len() <= limit,
+                    "page of prefix {prefix:?} over {limit}"
+                );
+                let Some((last, _)) = page.last() else { break };
+                after = Some(last.clone());
+                got.extend(page);
+            }
+            assert_eq!(
+                got,
+                store.aux_scan_prefix(prefix).unwrap(),
+                "paged scan of prefix {prefix:?}, {limit} a page"
+            );
+        }
+    }
+    // A page starts strictly after `after`, even when `after` is not a stored key.
+    assert_eq!(
+        store.aux_scan_page(b"v", Some(b"v/a/0"), 2).unwrap(),
+        vec![
+            (b"v/a/1".to_vec(), vec![4; 4]),
+            (b"v/b".to_vec(), vec![5; 5])
+        ]
+    );
     // Deleting every view leaves the log records alone.
     let mut clear = raw_commit(2, 0, "cp 2\n");
     clear.aux = keys.iter().map(|k| (k.to_vec(), None)).collect();

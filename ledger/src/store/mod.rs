@@ -82,6 +82,25 @@ pub trait Store: Send + Sync {
     fn aux(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// All view records whose key starts with `prefix`, in key order.
     fn aux_scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// One page of [`Store::aux_scan_prefix`]: at most `limit` view records
+    /// whose key starts with `prefix` and sorts after `after` (from the
+    /// first one when `None`), in key order. A caller walks a large key
+    /// space page by page without holding all of it; an empty page is the
+    /// end. The default reads the whole prefix and keeps one page; backends
+    /// with ordered keys override it with a range read.
+    fn aux_scan_page(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        Ok(self
+            .aux_scan_prefix(prefix)?
+            .into_iter()
+            .filter(|(k, _)| after.is_none_or(|a| k.as_slice() > a))
+            .take(limit)
+            .collect())
+    }
     /// Applies `commit` atomically and returns only once it is durable.
     fn commit(&self, commit: Commit) -> Result<()>;
     /// Bytes the store occupies on disk (0 for memory).
@@ -111,6 +130,14 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn aux_scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         (**self).aux_scan_prefix(prefix)
+    }
+    fn aux_scan_page(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        (**self).aux_scan_page(prefix, after, limit)
     }
     fn commit(&self, commit: Commit) -> Result<()> {
         (**self).commit(commit)

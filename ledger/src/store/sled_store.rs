@@ -175,6 +175,29 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn aux_scan_page(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        use std::ops::Bound;
+        let full = aux_key(prefix);
+        let start = match after {
+            Some(a) => Bound::Excluded(aux_key(a)),
+            None => Bound::Included(full.clone()),
+        };
+        self.db
+            .range::<Vec<u8>, _>((start, Bound::Unbounded))
+            .take_while(|kv| kv.as_ref().map_or(true, |(k, _)| k.starts_with(&full)))
+            .take(limit)
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((k.get(1..).unwrap_or_default().to_vec(), v.to_vec()))
+            })
+            .collect()
+    }
+
     fn commit(&self, commit: Commit) -> Result<()> {
         let stored = self.tree_size()?;
         if stored != commit.first_index {
