@@ -58,6 +58,26 @@ pub struct EvidenceBundle {
     pub statuses: Vec<StatusProof>,
 }
 
+impl BundleEntry {
+    /// Entry `index` of `log` with its inclusion proof in the tree of `size`.
+    ///
+    /// # Errors
+    ///
+    /// Storage or proof errors of the log.
+    pub fn at<S: Store>(log: &ledger::Log<S>, index: u64, size: u64) -> Result<BundleEntry> {
+        let proof = log.inclusion_proof(index, size)?;
+        Ok(BundleEntry {
+            index,
+            entry: ByteBuf::from(log.entry(index)?),
+            proof: proof
+                .hashes
+                .iter()
+                .map(|h| ByteBuf::from(h.to_vec()))
+                .collect(),
+        })
+    }
+}
+
 impl EvidenceBundle {
     /// The CBOR file form (`.cupass`).
     pub fn to_cbor(&self) -> Result<Vec<u8>> {
@@ -103,18 +123,7 @@ impl<S: Store> PassportLedger<S> {
         }
         let entries = indices
             .into_iter()
-            .map(|index| {
-                let proof = log.inclusion_proof(index, size)?;
-                Ok(BundleEntry {
-                    index,
-                    entry: ByteBuf::from(log.entry(index)?),
-                    proof: proof
-                        .hashes
-                        .iter()
-                        .map(|h| ByteBuf::from(h.to_vec()))
-                        .collect(),
-                })
-            })
+            .map(|index| BundleEntry::at(log, index, size))
             .collect::<Result<Vec<_>>>()?;
         let log_kid = ledger::keys::kid(log.verifier().key());
         let mut keys: BTreeSet<StatusKey> = entries
@@ -370,6 +379,15 @@ fn prove_all(
     Ok(out)
 }
 
+/// The entry that revoked a certificate or key, if one did.
+fn revoked_at(s: &Status) -> Option<u64> {
+    match s {
+        Status::Certificate(c) => c.revoked_index,
+        Status::Key(k) => k.revoked_index,
+        Status::Material(_) => None,
+    }
+}
+
 /// Why a committed status and the replay's disagree, and the entry the
 /// bundle left out when it is known.
 fn compare(
@@ -385,28 +403,13 @@ fn compare(
             ),
             None,
         )),
-        (Some(Status::Certificate(c)), Some(Status::Certificate(d)))
-            if c.revoked_index.is_some() && d.revoked_index.is_none() =>
-        {
-            Some((
-                format!(
-                    "REVOKED: {key} was revoked at entry {}; the bundle leaves that entry out",
-                    c.revoked_index.unwrap_or(0)
-                ),
-                c.revoked_index,
-            ))
-        }
-        (Some(Status::Key(c)), Some(Status::Key(d)))
-            if c.revoked_index.is_some() && d.revoked_index.is_none() =>
-        {
-            Some((
-                format!(
-                    "REVOKED: {key} was revoked at entry {}; the bundle leaves that entry out",
-                    c.revoked_index.unwrap_or(0)
-                ),
-                c.revoked_index,
-            ))
-        }
+        (Some(c), Some(d)) if revoked_at(c).is_some() && revoked_at(d).is_none() => Some((
+            format!(
+                "REVOKED: {key} was revoked at entry {}; the bundle leaves that entry out",
+                revoked_at(c).unwrap_or(0)
+            ),
+            revoked_at(c),
+        )),
         _ => Some((
             format!(
                 "{key}: the log's status differs from what the bundle's entries derive (entries are left out)"

@@ -219,21 +219,12 @@ impl<S: ledger::Store> crate::PassportLedger<S> {
         let index = size
             .checked_sub(1)
             .ok_or_else(|| Error::NotFound("the log is empty".into()))?;
-        let proof = log.inclusion_proof(index, size)?;
         let leaf = Status::current(&self.state(), key)?
             .map(|s| s.to_cbor())
             .transpose()?;
         Ok(StatusAnswer {
             checkpoint,
-            commitment: crate::bundle::BundleEntry {
-                index,
-                entry: ByteBuf::from(log.entry(index)?),
-                proof: proof
-                    .hashes
-                    .iter()
-                    .map(|h| ByteBuf::from(h.to_vec()))
-                    .collect(),
-            },
+            commitment: crate::bundle::BundleEntry::at(log, index, size)?,
             status: StatusProof::new(&map, key, leaf),
         })
     }

@@ -95,6 +95,8 @@ struct Decoded {
     index: u64,
     signer: Hash,
     leaf_hash: Hash,
+    /// The log the entry was signed for (its `cupass-log` header).
+    log: String,
     event: Event,
 }
 
@@ -136,8 +138,22 @@ pub fn replay<S: Store>(store: &S, size: u64) -> Result<MemoryState> {
         });
         let mut state = MemoryState::new();
         let mut next = 0u64;
+        let mut origin: Option<String> = None;
         for batch in rx {
             for d in batch? {
+                // Entries signed for another log do not belong here.
+                match (&origin, &d.event.body) {
+                    (None, passport_schema::EventBody::Genesis(g)) => {
+                        origin = Some(g.origin.clone())
+                    }
+                    (Some(o), _) if *o != d.log => {
+                        return Err(Error::LogDoesNotReplay {
+                            index: d.index,
+                            reason: format!("signed for the log {}, not this log {o}", d.log),
+                        });
+                    }
+                    _ => {}
+                }
                 let ctx = Context {
                     index: d.index,
                     signer: d.signer,
@@ -181,6 +197,7 @@ fn decode_range<S: Store>(store: &S, start: u64, end: u64) -> Result<Vec<Decoded
                 index,
                 signer: *entry.kid(),
                 leaf_hash: ledger::hash::leaf_hash(&bytes),
+                log: entry.log().to_string(),
                 event,
             })
         })

@@ -178,3 +178,18 @@ pub fn register_actor(ds: &str, op: &str, name: &str, pubf: &str, roles: &[&str]
         .ok();
     }
 }
+
+/// Copies a directory tree (a data directory or a store), as an operator
+/// restoring or forking one would.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}

@@ -203,8 +203,46 @@ fn an_entry_from_another_local_ledger_is_refused_and_a_log_holding_one_fails_ver
         // Log B's operator appends it anyway, past the rules, and signs a
         // checkpoint over it.
         b.log().append_batch(&[&bytes], Vec::new()).unwrap();
-        size
+        // An evidence bundle of log B's entries, every proof good against
+        // B's signed checkpoint (made now: B's store no longer opens, its
+        // entries do not replay).
+        let bundle = {
+            let log = b.log();
+            let checkpoint = log.checkpoint().unwrap();
+            let size = log.size().unwrap();
+            let entries = (0..size)
+                .map(|i| BundleEntry {
+                    index: i,
+                    entry: ByteBuf::from(log.entry(i).unwrap()),
+                    proof: log
+                        .inclusion_proof(i, size)
+                        .unwrap()
+                        .hashes
+                        .iter()
+                        .map(|h| ByteBuf::from(h.to_vec()))
+                        .collect(),
+                })
+                .collect();
+            EvidenceBundle {
+                format: BUNDLE_FORMAT.into(),
+                log_key: log.verifier().to_string(),
+                checkpoint,
+                subject: Uuid::now_v7(),
+                entries,
+                statuses: Vec::new(),
+            }
+        };
+        (size, bundle)
     };
+    let (index, bundle) = index;
+    // The node refuses to open such a store at all.
+    let e = client::open(&t.b, &client::Options::default(), Permissions::Strict)
+        .err()
+        .unwrap();
+    assert!(
+        e.to_string().contains("not this log") || e.to_string().contains("view record"),
+        "{e}"
+    );
 
     // `cupass log verify` replays log B and names the entry and the reason.
     let o = cupass(&["--dir", &s(&t.b), "--json", "log", "verify"]);
@@ -226,35 +264,7 @@ fn an_entry_from_another_local_ledger_is_refused_and_a_log_holding_one_fails_ver
         "{detail}"
     );
 
-    // An evidence bundle of log B's entries, every proof good against B's
-    // signed checkpoint: `cupass verify` refuses it for the same reason.
-    let bundle = {
-        let b = open(&t.b);
-        let log = b.log();
-        let checkpoint = log.checkpoint().unwrap();
-        let size = log.size().unwrap();
-        let entries = (0..size)
-            .map(|i| BundleEntry {
-                index: i,
-                entry: ByteBuf::from(log.entry(i).unwrap()),
-                proof: log
-                    .inclusion_proof(i, size)
-                    .unwrap()
-                    .hashes
-                    .iter()
-                    .map(|h| ByteBuf::from(h.to_vec()))
-                    .collect(),
-            })
-            .collect();
-        EvidenceBundle {
-            format: BUNDLE_FORMAT.into(),
-            log_key: log.verifier().to_string(),
-            checkpoint,
-            subject: Uuid::now_v7(),
-            entries,
-            statuses: Vec::new(),
-        }
-    };
+    // `cupass verify` refuses the bundle for the same reason.
     let f = t.b.join("foreign.cupass");
     std::fs::write(&f, bundle.to_cbor().unwrap()).unwrap();
     let key = s(&DataDir(t.b.clone()).log_pub());

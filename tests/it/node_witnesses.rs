@@ -198,7 +198,7 @@ fn a_forked_log_cannot_collect_a_quorum() {
     for f in ["log.key", "log.pub", "log.head", "operator.key"] {
         std::fs::copy(dir.join(f), fork.join(f)).unwrap();
     }
-    copy_tree(&dir.join("store"), &fork.join("store"));
+    copy_dir(&dir.join("store"), &fork.join("store"));
     let w = witnesses(&dir, d.path());
     // The honest log grows and the witnesses see it.
     let node = TestNode::start_with(&dir, config(&w));
@@ -241,17 +241,4 @@ fn a_forked_log_cannot_collect_a_quorum() {
     let r = w.policy.check_quorum(&checkpoint(&forked.url)).unwrap();
     assert!(!r.quorum_met, "a fork collected {:?}", r.cosigned_by());
     assert!(r.cosigned_by().is_empty(), "{:?}", r.cosigned_by());
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }

@@ -131,14 +131,8 @@ pub fn apply(state: &impl StateStore, ctx: &Context, event: &Event) -> Result<Ef
     Ok(tx.into_effects())
 }
 
-/// A log-time entry: signed by the genesis log key, never going back.
-fn log_time<S: StateStore>(
-    tx: &mut Tx<'_, S>,
-    ctx: &Context,
-    ms: i64,
-    genesis: &GenesisRecord,
-    clock: &ClockHead,
-) -> Result<(), ApplyError> {
+/// The entries the log writes itself are signed by the genesis log key.
+fn signed_by_log_key(ctx: &Context, genesis: &GenesisRecord) -> Result<(), ApplyError> {
     let log_kid = Bytes32(crate::bytes::kid_of(&genesis.log_key.0));
     if ctx.signer != log_kid.0 {
         return Err(RuleViolation::NotTheLogKey {
@@ -147,6 +141,18 @@ fn log_time<S: StateStore>(
         }
         .into());
     }
+    Ok(())
+}
+
+/// A log-time entry: signed by the genesis log key, never going back.
+fn log_time<S: StateStore>(
+    tx: &mut Tx<'_, S>,
+    ctx: &Context,
+    ms: i64,
+    genesis: &GenesisRecord,
+    clock: &ClockHead,
+) -> Result<(), ApplyError> {
+    signed_by_log_key(ctx, genesis)?;
     if ms < clock.latest.ms {
         return Err(RuleViolation::ClockBackwards {
             ms,
@@ -173,14 +179,7 @@ fn log_status<S: StateStore>(
     status: &LogStatus,
     genesis: &GenesisRecord,
 ) -> Result<(), ApplyError> {
-    let log_kid = Bytes32(crate::bytes::kid_of(&genesis.log_key.0));
-    if ctx.signer != log_kid.0 {
-        return Err(RuleViolation::NotTheLogKey {
-            signer: Bytes32(ctx.signer),
-            log_key: log_kid,
-        }
-        .into());
-    }
+    signed_by_log_key(ctx, genesis)?;
     if status.covers != ctx.index {
         return Err(RuleViolation::StatusPositionMismatch {
             covers: status.covers,
