@@ -34,4 +34,5 @@ mod node_http;
 mod node_tamper_10k;
 mod node_witnesses;
 mod store_rollback;
+mod tlog_proof;
 mod workspace_layout;
