@@ -933,9 +933,21 @@ pub enum LogCmd {
         #[arg(long)]
         log_key: Option<String>,
     },
-    /// Inclusion and consistency proofs, verified on receipt.
-    #[command(subcommand)]
-    Proof(ProofCmd),
+    /// Inclusion and consistency proofs, verified on receipt; `log proof INDEX --tlog-proof`
+    /// exports one entry's proof as a C2SP tlog-proof file.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Examples:\n  cupass log proof inclusion --index 42\n  \
+        cupass log proof consistency --old 100\n  \
+        cupass log proof 42 --tlog-proof -o entry-42.tlog-proof\n  \
+        cupass --node http://127.0.0.1:8080 log proof 42 --tlog-proof -o entry-42.tlog-proof\n\n\
+        A .tlog-proof file (c2sp.org/tlog-proof@v1) holds the entry itself (its COSE bytes as\n\
+        the `extra` line), its index, the inclusion proof and the log's signed checkpoint with\n\
+        any witness cosignatures (a node with witnesses serves them on /checkpoint). Anyone\n\
+        checks it offline with `cupass log verify-proof FILE --log-key KEY [--policy FILE]`.\n\
+        Without -o the proof is printed on stdout."
+    )]
+    Proof(ProofArgs),
     /// Show one entry: signer and decoded event.
     #[command(after_help = "Example:\n  cupass log entry 42")]
     Entry {
@@ -954,9 +966,52 @@ pub enum LogCmd {
         #[arg(long)]
         log_key: Option<String>,
     },
+    /// Verify a C2SP tlog-proof file offline: the log's signature on its checkpoint,
+    /// the entry's inclusion at its index and, with --policy, the witness quorum.
+    #[command(after_help = "Examples:\n  \
+        cupass log verify-proof entry-42.tlog-proof --log-key cupass-data/log.pub\n  \
+        cupass log verify-proof entry-42.tlog-proof --log-key 'tongling.cupass.example/log+1a2b3c4d+AbC...'\n  \
+        cupass log verify-proof entry-42.tlog-proof --log-key log.pub --policy witnesses.policy\n\n\
+        The entry checked is the one the file carries (its `extra` line); it is trusted only\n\
+        once its leaf hash is proved to be at the index in the signed tree. Nothing is fetched.\n\
+        Exit status: 0 valid; 1 invalid (malformed or truncated file, bad signature, bad\n\
+        proof, quorum not met; the reason is named); 2 usage error (unreadable file, bad key\n\
+        or policy).")]
+    VerifyProof {
+        /// The .tlog-proof file.
+        file: PathBuf,
+        /// The log's verifier key: the key string, or a file holding it (e.g. DIR/log.pub).
+        #[arg(long)]
+        log_key: String,
+        /// A C2SP witness policy file: the checkpoint must carry its quorum of
+        /// witness cosignatures.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+    },
 }
 
-/// `cupass log proof ...`
+/// `cupass log proof ...`: a subcommand, or `INDEX --tlog-proof`.
+#[derive(Args, Debug)]
+pub struct ProofArgs {
+    /// The proof to show.
+    #[command(subcommand)]
+    pub cmd: Option<ProofCmd>,
+    /// Entry index (with --tlog-proof).
+    #[arg(value_name = "INDEX", requires = "tlog_proof")]
+    pub index: Option<u64>,
+    /// Export entry INDEX's proof against the current checkpoint as a C2SP tlog-proof.
+    #[arg(long, requires = "index")]
+    pub tlog_proof: bool,
+    /// Write the tlog-proof to FILE (conventionally NAME.tlog-proof) instead of stdout.
+    #[arg(short = 'o', long = "out", value_name = "FILE", requires = "index")]
+    pub out: Option<PathBuf>,
+    /// Check the proof with this log verifier key before writing it
+    /// (default DIR/log.pub in local mode).
+    #[arg(long, requires = "index")]
+    pub log_key: Option<String>,
+}
+
+/// `cupass log proof inclusion|consistency`
 #[derive(Subcommand, Debug)]
 pub enum ProofCmd {
     /// Prove an entry is in the tree.

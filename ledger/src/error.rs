@@ -98,6 +98,13 @@ pub enum Error {
     /// A C2SP tlog-witness `add-checkpoint` request or response body is malformed.
     #[error("malformed witness message: {0}")]
     MalformedWitnessMessage(String),
+    /// A C2SP tlog-proof text is malformed (or truncated), or carries no
+    /// extra data where its entry was expected.
+    #[error("malformed tlog-proof: {0}")]
+    MalformedTlogProof(String),
+    /// A checkpoint's witness cosignatures do not meet a policy's quorum.
+    #[error("witness quorum not met: {0}")]
+    QuorumNotMet(String),
     /// The operating system's random number generator failed.
     #[error("random number generator failed: {0}")]
     Random(String),

@@ -30,6 +30,7 @@
 //!   (`<origin>\n<size>\n<base64 root>\n`) signed as C2SP signed notes with
 //!   an Ed25519 key named by the origin ([`checkpoint`], [`note`]).
 //! * **Tiles** follow C2SP tlog-tiles, height 8 ([`tiles`]).
+//! * **Single-entry proofs** are C2SP tlog-proof files ([`tlog_proof`]).
 //!
 //! # Layers
 //!
@@ -70,6 +71,7 @@ pub mod proof;
 pub mod store;
 mod tile_tree;
 pub mod tiles;
+pub mod tlog_proof;
 
 pub use checkpoint::Checkpoint;
 pub use cose::Entry;

@@ -36,4 +36,5 @@ mod node_tamper_10k;
 mod node_witnesses;
 mod store_edited_views;
 mod store_rollback;
+mod tlog_proof;
 mod workspace_layout;

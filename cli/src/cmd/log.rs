@@ -1,4 +1,5 @@
-//! The log: `log checkpoint`, `log proof`, `log entry`, `log verify`.
+//! The log: `log checkpoint`, `log proof` (also as a C2SP tlog-proof), `log entry`,
+//! `log verify`, `log verify-proof`.
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use client::audit::{AuditError, Progress, Source, verify_log};
@@ -6,12 +7,14 @@ use client::http::NodeClient;
 use client::verify::Verdict;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ledger::hash::leaf_hash;
+use ledger::tlog_proof::TlogProof;
 use ledger::{Checkpoint, Entry, NoteVerifier};
 use passport_schema::decode_canonical;
 use serde_json::{Value, json};
+use std::path::Path;
 
 use crate::Ctx;
-use crate::args::{LogCmd, ProofCmd};
+use crate::args::{LogCmd, ProofArgs, ProofCmd};
 use crate::error::{CliError, EXIT_INVALID, Result};
 use crate::keys::parse_log_key;
 use crate::output::{Report, Table, fields};
@@ -82,10 +85,14 @@ pub(crate) fn log(ctx: &mut Ctx, cmd: LogCmd) -> Result<Report> {
                 exit,
             })
         }
-        LogCmd::Proof(ProofCmd::Inclusion {
-            index,
-            tree_size,
-            log_key: k,
+        LogCmd::Proof(ProofArgs {
+            cmd:
+                Some(ProofCmd::Inclusion {
+                    index,
+                    tree_size,
+                    log_key: k,
+                }),
+            ..
         }) => {
             let key = log_key(ctx, k.as_deref(), false)?;
             let b = ctx.backend()?;
@@ -156,7 +163,10 @@ pub(crate) fn log(ctx: &mut Ctx, cmd: LogCmd) -> Result<Report> {
                 },
             })
         }
-        LogCmd::Proof(ProofCmd::Consistency { old, new }) => {
+        LogCmd::Proof(ProofArgs {
+            cmd: Some(ProofCmd::Consistency { old, new }),
+            ..
+        }) => {
             let proof = ctx.backend()?.consistency_proof(old, new)?;
             let ok = proof.verify().map_err(|e| e.to_string());
             let s = &ctx.style;
@@ -210,12 +220,206 @@ pub(crate) fn log(ctx: &mut Ctx, cmd: LogCmd) -> Result<Report> {
             );
             Ok(Report::new(j, text))
         }
+        LogCmd::Proof(ProofArgs {
+            cmd: None,
+            index: Some(index),
+            tlog_proof: true,
+            out,
+            log_key: k,
+        }) => export_tlog_proof(ctx, index, out.as_deref(), k.as_deref()),
+        LogCmd::Proof(_) => Err(CliError::usage(
+            "give `inclusion --index N`, `consistency --old N`, or `INDEX --tlog-proof [-o FILE]`",
+        )),
         LogCmd::Verify { log_key: k } => {
             let key = log_key(ctx, k.as_deref(), true)?
                 .ok_or_else(|| CliError::usage("give --log-key"))?;
             verify(ctx, &key)
         }
+        LogCmd::VerifyProof {
+            file,
+            log_key: k,
+            policy,
+        } => verify_tlog_proof(ctx, &file, &k, policy.as_deref()),
     }
+}
+
+/// `log proof INDEX --tlog-proof`: entry INDEX's C2SP tlog-proof against the
+/// current checkpoint (in node mode the node's `/checkpoint`, with its
+/// witness cosignatures), carrying the entry's COSE bytes as `extra`.
+fn export_tlog_proof(ctx: &Ctx, index: u64, out: Option<&Path>, k: Option<&str>) -> Result<Report> {
+    let key = log_key(ctx, k, false)?;
+    let b = ctx.backend()?;
+    // The checkpoint first, then the proof for its size: a node that grows
+    // meanwhile still answers for the tree this checkpoint signs.
+    let note = b.checkpoint()?;
+    let cp = Checkpoint::parse_note_unverified(&note)
+        .map_err(|e| CliError::refused("bad_checkpoint", e.to_string()))?;
+    if index >= cp.size {
+        return Err(CliError::refused(
+            "not_found",
+            format!("entry {index} is not in the tree of size {}", cp.size),
+        ));
+    }
+    let proof = b.inclusion_proof(index, Some(cp.size))?;
+    let entry = b.entry(index)?;
+    let tlog = TlogProof::for_entry(&entry, &proof, &note)
+        .map_err(|e| CliError::refused("bad_proof", format!("{} sent {e}", b.describe())))?;
+    let checked = match &key {
+        Some(k) => {
+            tlog.verify_self_contained(k, None).map_err(|e| {
+                CliError::refused(
+                    "bad_proof",
+                    format!("the proof from {} does not verify: {e}", b.describe()),
+                )
+            })?;
+            format!("verified with {k}")
+        }
+        None => "not checked (no --log-key)".to_string(),
+    };
+    let text = tlog.to_text()?;
+    if let Some(path) = out {
+        std::fs::write(path, &text)
+            .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
+    }
+    let cosignatures = note
+        .rsplit("\n\n")
+        .next()
+        .map_or(0, |sigs| sigs.lines().count().saturating_sub(1));
+    let json = json!({
+        "index": index,
+        "origin": cp.origin,
+        "tree_size": cp.size,
+        "root": STANDARD.encode(cp.root),
+        "leaf_hash": STANDARD.encode(proof.leaf_hash),
+        "hashes": proof.hashes.len(),
+        "file": out.map(|p| p.display().to_string()),
+        "verified": key.is_some(),
+        "tlog_proof": text,
+    });
+    let report_text = match out {
+        None => text,
+        Some(path) => format!(
+            "{} tlog-proof of entry {index} written to {}\n{}",
+            ctx.style.mark(true),
+            path.display(),
+            fields(&[
+                ("origin", cp.origin.clone()),
+                ("tree size", cp.size.to_string()),
+                ("leaf hash", STANDARD.encode(proof.leaf_hash)),
+                ("proof hashes", proof.hashes.len().to_string()),
+                ("cosignatures", cosignatures.to_string()),
+                ("checked", checked),
+                (
+                    "verify with",
+                    format!(
+                        "cupass log verify-proof {} --log-key LOG_KEY",
+                        path.display()
+                    ),
+                ),
+            ])
+        ),
+    };
+    Ok(Report::new(json, report_text))
+}
+
+/// A stable code for why a tlog-proof was refused.
+fn refusal_code(e: &ledger::Error) -> &'static str {
+    use ledger::Error as E;
+    match e {
+        E::MalformedTlogProof(_) => "malformed_tlog_proof",
+        E::MalformedNote(_) | E::MalformedCheckpoint(_) => "malformed_checkpoint",
+        E::NoteSignature(_) | E::BadSignature(_) => "bad_log_signature",
+        E::BadProof(_) => "bad_inclusion_proof",
+        E::QuorumNotMet(_) => "quorum_not_met",
+        E::BadCosignature(_) | E::NoCosignature(_) => "bad_cosignature",
+        _ => "invalid",
+    }
+}
+
+/// `log verify-proof FILE`: verifies a C2SP tlog-proof offline.
+fn verify_tlog_proof(ctx: &Ctx, file: &Path, key: &str, policy: Option<&Path>) -> Result<Report> {
+    use std::io::Read;
+    let key = parse_log_key(key)?;
+    let policy = policy
+        .map(|p| {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", p.display())))?;
+            ledger::policy::Policy::parse(&text)
+                .map_err(|e| CliError::usage(format!("{}: {e}", p.display())))
+        })
+        .transpose()?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| {
+            f.take(u64::try_from(ledger::tlog_proof::MAX_TEXT).unwrap_or(u64::MAX) + 1)
+                .read_to_end(&mut bytes)
+        })
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
+    let result = std::str::from_utf8(&bytes)
+        .map_err(|_| ledger::Error::MalformedTlogProof("the file is not UTF-8 text".into()))
+        .and_then(TlogProof::parse)
+        .and_then(|p| {
+            let cp = p.verify_self_contained(&key, policy.as_ref())?;
+            Ok((p, cp))
+        });
+    let s = &ctx.style;
+    let (proof, cp) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let code = refusal_code(&e);
+            return Ok(Report {
+                json: json!({
+                    "valid": false, "file": file.display().to_string(), "log": key.name(),
+                    "error": code, "reason": e.to_string(),
+                }),
+                text: format!("{} INVALID ({code}): {e}\n", s.bad("✗")),
+                exit: EXIT_INVALID,
+            });
+        }
+    };
+    let entry = proof.extra.as_deref().unwrap_or_default();
+    let (signer, kind) = match Entry::from_bytes(entry) {
+        Ok(e) => (
+            hex::encode(e.kid()),
+            decode_canonical(e.payload())
+                .map(|ev| ev.kind().name().to_string())
+                .unwrap_or_else(|_| "not a cupass event".into()),
+        ),
+        Err(_) => ("-".into(), "not a COSE_Sign1 entry".into()),
+    };
+    let witnesses = match &policy {
+        Some(p) => {
+            let r = p.evaluate_cosignatures(&proof.checkpoint)?;
+            format!("cosigned by {} (quorum met)", r.cosigned_by().join(", "))
+        }
+        None => "not checked (no --policy)".into(),
+    };
+    let text = format!(
+        "{}{} VALID: entry {} is in log {} at tree size {}\n",
+        fields(&[
+            ("index", proof.index.to_string()),
+            ("origin", cp.origin.clone()),
+            ("tree size", cp.size.to_string()),
+            ("root", STANDARD.encode(cp.root)),
+            ("leaf hash", STANDARD.encode(leaf_hash(entry))),
+            ("kind", kind.clone()),
+            ("signer", signer.clone()),
+            ("witnesses", witnesses.clone()),
+        ]),
+        s.good("✓"),
+        proof.index,
+        cp.origin,
+        cp.size
+    );
+    Ok(Report::new(
+        json!({
+            "valid": true, "file": file.display().to_string(), "log": key.name(),
+            "index": proof.index, "tree_size": cp.size, "root": STANDARD.encode(cp.root),
+            "leaf_hash": STANDARD.encode(leaf_hash(entry)), "kind": kind, "signer": signer,
+            "witnesses": policy.as_ref().map(|_| witnesses),
+        }),
+        text,
+    ))
 }
 
 /// Progress bars for a long audit, on stderr when it is a terminal.
