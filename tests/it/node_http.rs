@@ -397,11 +397,26 @@ async fn concurrent_submissions_and_double_spends() {
     // 1000 accepted entries, plus the status entry (and any clock entry)
     // the sequencer writes with each batch.
     let mut written_by_log = 0;
-    for i in start..end {
-        let (_, e) = n.get_json(&format!("/v1/entries/{i}/json")).await;
-        let body = &e["event"]["body"];
-        if body.get("log_status").is_some() || body.get("log_time").is_some() {
-            written_by_log += 1;
+    for id in ledger::tiles::TileId::tiles_at(0, end) {
+        let (st, bundle) = n
+            .get_bytes(&format!("/{}", id.path(ledger::tiles::TileKind::Entries)))
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let entries = ledger::tiles::parse_entry_bundle(&bundle).unwrap();
+        for (i, e) in (id.start()..).zip(&entries) {
+            if i < start {
+                continue;
+            }
+            let entry = ledger::Entry::from_bytes(e).unwrap();
+            let kind = passport_schema::decode_canonical(entry.payload())
+                .unwrap()
+                .kind();
+            if matches!(
+                kind,
+                passport_schema::EventKind::LogStatus | passport_schema::EventKind::LogTime
+            ) {
+                written_by_log += 1;
+            }
         }
     }
     assert!(written_by_log >= 1);

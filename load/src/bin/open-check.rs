@@ -105,7 +105,7 @@ fn build(dir: &std::path::Path, count: u64) -> Result<(), Fail> {
                             .map(|_| {
                                 let lot = PrimaryLot::new(1_000_000, "CN", "Open Check Cathode");
                                 let bytes =
-                                    client::sign_event(refiner, &origin, &Event::new(now, lot))?;
+                                    client::sign_event(refiner, origin, &Event::new(now, lot))?;
                                 match ledger.check(&bytes, now)? {
                                     Submission::New(c) => Ok(*c),
                                     Submission::Duplicate(i) => {
