@@ -38,6 +38,13 @@ struct Args {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 256)]
     concurrency: usize,
+    /// Open-loop mode: submit at this many entries per second on a fixed
+    /// schedule (entry i is due at start + i/N), still with at most
+    /// `--concurrency` in flight. Latency is measured from each entry's due
+    /// time, so a stalled node shows up as latency, not as a slower sender.
+    /// Without it, the run is closed-loop: a new request as soon as one ends.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    rate: Option<u64>,
     /// Seed for the load-test actor's key (use a new one per run on the same ledger).
     #[arg(long, default_value_t = 1)]
     seed: u8,
@@ -153,11 +160,34 @@ async fn run(args: Args) -> Result<(), Fail> {
     let url = Arc::new(args.node.clone());
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(entries.len());
-    for e in entries {
-        let permit = Arc::clone(&gate).acquire_owned().await?;
+    // Open loop: how many entries found all `--concurrency` slots taken at
+    // their due time, and how late each one started.
+    let (mut waited_for_slot, mut start_lags) = (0usize, Vec::new());
+    let mut last_start = started;
+    for (i, e) in entries.into_iter().enumerate() {
+        let (permit, due) = match args.rate {
+            None => (Arc::clone(&gate).acquire_owned().await?, None),
+            Some(rate) => {
+                let nanos = (i as u128).saturating_mul(1_000_000_000) / u128::from(rate);
+                let due = started + Duration::from_nanos(u64::try_from(nanos)?);
+                if due > Instant::now() {
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                let permit = match Arc::clone(&gate).try_acquire_owned() {
+                    Ok(p) => p,
+                    Err(_) => {
+                        waited_for_slot += 1;
+                        Arc::clone(&gate).acquire_owned().await?
+                    }
+                };
+                last_start = Instant::now();
+                start_lags.push(last_start.saturating_duration_since(due));
+                (permit, Some(due))
+            }
+        };
         let (client, url) = (Arc::clone(&client), Arc::clone(&url));
         tasks.push(tokio::spawn(async move {
-            let t = Instant::now();
+            let t = due.unwrap_or_else(Instant::now);
             let s = post(&client, &url, e).await;
             drop(permit);
             (s.ok(), t.elapsed())
@@ -213,6 +243,34 @@ async fn run(args: Args) -> Result<(), Fail> {
         pct(0.99),
         pct(1.0)
     );
+    if let Some(rate) = args.rate {
+        let sent = start_lags.len();
+        let send_secs = last_start.duration_since(started).as_secs_f64();
+        start_lags.sort();
+        let lag = |p: f64| -> Duration {
+            let i = ((sent.saturating_sub(1)) as f64 * p).round() as usize;
+            start_lags.get(i).copied().unwrap_or_default()
+        };
+        println!(
+            "open loop:   {rate}/s scheduled; {sent} sent in {send_secs:.2} s = {:.0}/s sent",
+            sent.saturating_sub(1) as f64 / send_secs.max(f64::EPSILON)
+        );
+        println!("             latency from each entry's due time (coordinated omission avoided)");
+        println!(
+            "latency:     p50 {:.1?}  p90 {:.1?}  p99 {:.1?}  p99.9 {:.1?}  max {:.1?}",
+            pct(0.50),
+            pct(0.90),
+            pct(0.99),
+            pct(0.999),
+            pct(1.0)
+        );
+        println!(
+            "late start:  {waited_for_slot} waited for a free slot (--concurrency {}); start lag p99 {:.1?}  max {:.1?}",
+            args.concurrency,
+            lag(0.99),
+            lag(1.0)
+        );
+    }
     println!("tree size:   {tree}");
     match rss {
         Some(b) => println!("node RSS:    {:.1} MiB", b as f64 / (1024.0 * 1024.0)),
