@@ -50,6 +50,12 @@ impl Sequencer {
     }
 }
 
+/// Committed receipts waiting for their witnesses, with their submitters.
+struct Committed {
+    results: Vec<Result<Receipt>>,
+    replies: Vec<oneshot::Sender<Result<Receipt>>>,
+}
+
 async fn run<S: Store + 'static>(
     ledger: Arc<PassportLedger<S>>,
     mut rx: mpsc::Receiver<Job>,
@@ -58,6 +64,17 @@ async fn run<S: Store + 'static>(
     metrics: Arc<Metrics>,
     witnesses: Option<Arc<Witnesses>>,
 ) {
+    // The witnesses get their own task, so a batch's commit never waits for
+    // the previous batch's cosignatures: commits and witness round trips
+    // overlap, and receipts are answered once cosigned.
+    let (cosign_tx, cosign_task) = match witnesses {
+        Some(w) => {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let task = tokio::spawn(cosign(Arc::clone(&ledger), w, rx));
+            (Some(tx), Some(task))
+        }
+        None => (None, None),
+    };
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         let deadline = tokio::time::Instant::now() + batch_delay;
@@ -73,30 +90,18 @@ async fn run<S: Store + 'static>(
         let n = checked.len();
         let started = Instant::now();
         let l = Arc::clone(&ledger);
-        let w = witnesses.clone();
-        let results = tokio::task::spawn_blocking(move || {
-            let mut results = l.commit_batch(checked)?;
-            // Durable first; then the witnesses, whose cosignatures the
-            // receipts carry.
-            if let Some(w) = w {
-                w.cosign(&l);
-                for r in results.iter_mut().flatten() {
-                    r.checkpoint = w.cosigned(&r.checkpoint);
-                    if let Some(c) = &mut r.inclusion_proof.checkpoint {
-                        *c = w.cosigned(c);
-                    }
-                }
-            }
-            Ok::<_, Error>(results)
-        })
-        .await;
+        let results = tokio::task::spawn_blocking(move || l.commit_batch(checked)).await;
         metrics.batch(n, started.elapsed());
         match results {
-            Ok(Ok(results)) => {
-                for (reply, r) in replies.into_iter().zip(results) {
-                    let _ = reply.send(r);
+            Ok(Ok(results)) => match &cosign_tx {
+                Some(tx) => {
+                    if let Err(mpsc::error::SendError(c)) = tx.send(Committed { results, replies })
+                    {
+                        answer(c);
+                    }
                 }
-            }
+                None => answer(Committed { results, replies }),
+            },
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "batch commit failed; nothing from it was appended");
                 let msg = e.to_string();
@@ -112,5 +117,65 @@ async fn run<S: Store + 'static>(
             }
         }
     }
+    drop(cosign_tx);
+    if let Some(t) = cosign_task {
+        let _ = t.await;
+    }
     tracing::info!("sequencer stopped: last batch committed");
+}
+
+fn answer(c: Committed) {
+    for (reply, r) in c.replies.into_iter().zip(c.results) {
+        let _ = reply.send(r);
+    }
+}
+
+/// Cosigns committed batches in order. When several are waiting, one round
+/// trip covers them all: the latest checkpoint is cosigned and every
+/// waiting receipt gets its inclusion proof against that checkpoint.
+async fn cosign<S: Store + 'static>(
+    ledger: Arc<PassportLedger<S>>,
+    witnesses: Arc<Witnesses>,
+    mut rx: mpsc::UnboundedReceiver<Committed>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut waiting = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            waiting.push(more);
+        }
+        let (l, w) = (Arc::clone(&ledger), Arc::clone(&witnesses));
+        let done = tokio::task::spawn_blocking(move || {
+            let note = w.cosign(&l);
+            for c in &mut waiting {
+                for r in c.results.iter_mut().flatten() {
+                    attach(&l, &note, r);
+                }
+            }
+            waiting
+        })
+        .await;
+        match done {
+            Ok(waiting) => waiting.into_iter().for_each(answer),
+            Err(e) => tracing::error!(error = %e, "cosigning task failed; its submitters see no answer"),
+        }
+    }
+}
+
+/// Puts the cosigned `note` on a receipt, with a proof against it when the
+/// receipt's own checkpoint is an older one. A receipt that cannot be
+/// moved keeps its log-signed checkpoint.
+fn attach<S: Store>(ledger: &PassportLedger<S>, note: &str, r: &mut Receipt) {
+    if crate::witnesses::same_checkpoint(&r.checkpoint, note) {
+        r.checkpoint = note.to_string();
+        r.inclusion_proof.checkpoint = Some(note.to_string());
+        return;
+    }
+    let Ok(cp) = ledger::Checkpoint::parse_note_unverified(note) else {
+        return;
+    };
+    if let Ok(mut proof) = ledger.log().inclusion_proof(r.index, cp.size) {
+        proof.checkpoint = Some(note.to_string());
+        r.inclusion_proof = proof;
+        r.checkpoint = note.to_string();
+    }
 }

@@ -32,6 +32,12 @@ fn body(note: &str) -> Option<&str> {
     note.find("\n\n").and_then(|i| note.get(..=i))
 }
 
+/// Whether two signed notes are of the same checkpoint (the same body,
+/// whatever signature lines each carries).
+pub(crate) fn same_checkpoint(a: &str, b: &str) -> bool {
+    body(a).is_some() && body(a) == body(b)
+}
+
 impl Witnesses {
     /// The witnesses of `policy`.
     pub fn new(policy: Policy) -> Self {
@@ -79,7 +85,7 @@ impl Witnesses {
     pub fn cosigned(&self, note: &str) -> String {
         let latest = self.latest.read().ok().and_then(|l| l.clone());
         match latest {
-            Some(c) if body(&c).is_some() && body(&c) == body(note) => c,
+            Some(c) if same_checkpoint(&c, note) => c,
             _ => note.to_string(),
         }
     }
