@@ -156,7 +156,9 @@ async fn cosign<S: Store + 'static>(
         .await;
         match done {
             Ok(waiting) => waiting.into_iter().for_each(answer),
-            Err(e) => tracing::error!(error = %e, "cosigning task failed; its submitters see no answer"),
+            Err(e) => {
+                tracing::error!(error = %e, "cosigning task failed; its submitters see no answer")
+            }
         }
     }
 }
