@@ -36,7 +36,7 @@
 //! let log = Log::create(MemoryStore::new(), log_key)?;
 //! let author = keys::generate_signing_key()?;
 //! let entries = (0..5u8)
-//!     .map(|i| Entry::sign(&author, &[i]).and_then(|e| e.to_bytes()))
+//!     .map(|i| Entry::sign(&author, "example.org/log", &[i]).and_then(|e| e.to_bytes()))
 //!     .collect::<Result<Vec<_>, _>>()?;
 //! let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
 //! let size = log.append_batch(&refs, Vec::new())?.tree_size;
