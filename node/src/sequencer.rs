@@ -50,6 +50,9 @@ impl Sequencer {
     }
 }
 
+/// Where the commit thread sends a batch's results.
+type Done = oneshot::Sender<Result<Vec<Result<Receipt>>>>;
+
 /// Committed receipts waiting for their witnesses, with their submitters.
 struct Committed {
     results: Vec<Result<Receipt>>,
@@ -67,13 +70,40 @@ async fn run<S: Store + 'static>(
     // The witnesses get their own task, so a batch's commit never waits for
     // the previous batch's cosignatures: commits and witness round trips
     // overlap, and receipts are answered once cosigned.
-    let (cosign_tx, cosign_task) = match witnesses {
+    let cosign_tx = match witnesses {
         Some(w) => {
-            let (tx, rx) = mpsc::unbounded_channel();
-            let task = tokio::spawn(cosign(Arc::clone(&ledger), w, rx));
-            (Some(tx), Some(task))
+            let (tx, rx) = std::sync::mpsc::channel();
+            let l = Arc::clone(&ledger);
+            match std::thread::Builder::new()
+                .name("cupass-cosigner".into())
+                .spawn(move || cosign(&l, &w, &rx))
+            {
+                Ok(_) => Some(tx),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start the cosigning thread; receipts go without cosignatures");
+                    None
+                }
+            }
         }
-        None => (None, None),
+        None => None,
+    };
+    // Commits run on a thread of their own, not on the blocking pool: there
+    // they would queue behind every request's signature check.
+    let (committer, batches) = std::sync::mpsc::channel::<(Vec<Checked>, Done)>();
+    let l = Arc::clone(&ledger);
+    let commit_thread = std::thread::Builder::new()
+        .name("cupass-sequencer".into())
+        .spawn(move || {
+            for (batch, done) in batches {
+                let _ = done.send(l.commit_batch(batch));
+            }
+        });
+    let committer = match commit_thread {
+        Ok(_) => committer,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the sequencer thread");
+            return;
+        }
     };
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
@@ -89,13 +119,17 @@ async fn run<S: Store + 'static>(
             jobs.into_iter().map(|j| (j.checked, j.reply)).unzip();
         let n = checked.len();
         let started = Instant::now();
-        let l = Arc::clone(&ledger);
-        let results = tokio::task::spawn_blocking(move || l.commit_batch(checked)).await;
+        let (done_tx, done) = oneshot::channel();
+        let results = match committer.send((checked, done_tx)) {
+            Ok(()) => done.await,
+            Err(_) => Ok(Err(Error::ShuttingDown)),
+        };
         metrics.batch(n, started.elapsed());
         match results {
             Ok(Ok(results)) => match &cosign_tx {
                 Some(tx) => {
-                    if let Err(mpsc::error::SendError(c)) = tx.send(Committed { results, replies })
+                    if let Err(std::sync::mpsc::SendError(c)) =
+                        tx.send(Committed { results, replies })
                     {
                         answer(c);
                     }
@@ -117,10 +151,8 @@ async fn run<S: Store + 'static>(
             }
         }
     }
+    // The cosigning thread answers what is left, then ends.
     drop(cosign_tx);
-    if let Some(t) = cosign_task {
-        let _ = t.await;
-    }
     tracing::info!("sequencer stopped: last batch committed");
 }
 
@@ -130,36 +162,27 @@ fn answer(c: Committed) {
     }
 }
 
-/// Cosigns committed batches in order. When several are waiting, one round
-/// trip covers them all: the latest checkpoint is cosigned and every
-/// waiting receipt gets its inclusion proof against that checkpoint.
-async fn cosign<S: Store + 'static>(
-    ledger: Arc<PassportLedger<S>>,
-    witnesses: Arc<Witnesses>,
-    mut rx: mpsc::UnboundedReceiver<Committed>,
+/// Cosigns committed batches in order (on a thread of its own). When
+/// several are waiting, one round trip covers them all: the latest
+/// checkpoint is cosigned and every waiting receipt gets its inclusion
+/// proof against that checkpoint.
+fn cosign<S: Store>(
+    ledger: &PassportLedger<S>,
+    witnesses: &Witnesses,
+    rx: &std::sync::mpsc::Receiver<Committed>,
 ) {
-    while let Some(first) = rx.recv().await {
+    while let Ok(first) = rx.recv() {
         let mut waiting = vec![first];
         while let Ok(more) = rx.try_recv() {
             waiting.push(more);
         }
-        let (l, w) = (Arc::clone(&ledger), Arc::clone(&witnesses));
-        let done = tokio::task::spawn_blocking(move || {
-            let note = w.cosign(&l);
-            for c in &mut waiting {
-                for r in c.results.iter_mut().flatten() {
-                    attach(&l, &note, r);
-                }
-            }
-            waiting
-        })
-        .await;
-        match done {
-            Ok(waiting) => waiting.into_iter().for_each(answer),
-            Err(e) => {
-                tracing::error!(error = %e, "cosigning task failed; its submitters see no answer")
+        let note = witnesses.cosign(ledger);
+        for c in &mut waiting {
+            for r in c.results.iter_mut().flatten() {
+                attach(ledger, &note, r);
             }
         }
+        waiting.into_iter().for_each(answer);
     }
 }
 
