@@ -254,6 +254,29 @@ fn verify_parsed(bundle: &EvidenceBundle, log_key: &NoteVerifier, mut v: Verdict
                 .unwrap_or_else(|s| Verdict::default().fail(Part::Rule, None, s.to_string()));
         }
     };
+    // The entries name their log (the genesis origin, which every entry's
+    // header carries); it must be the log whose key signed the checkpoint.
+    match passport_schema::state::genesis(&state) {
+        Ok(Some(g)) if g.origin == cp.origin => {}
+        Ok(Some(g)) => {
+            return v.fail(
+                Part::Entry,
+                Some(0),
+                format!(
+                    "the entries are of the log {:?}, but the checkpoint is of {:?}",
+                    g.origin, cp.origin
+                ),
+            );
+        }
+        Ok(None) => {
+            return v.fail(
+                Part::Entry,
+                None,
+                "the bundle carries no genesis entry".into(),
+            );
+        }
+        Err(e) => return v.fail(Part::Rule, None, e.to_string()),
+    }
     v.entries = bundle.entries.len() as u64;
     v.pass(
         Part::Signature,
@@ -499,5 +522,53 @@ mod tests {
         .unwrap();
         let v = verify_bundle(&indefinite, key.verifier());
         assert_eq!(v.failure().map(|c| c.part), Some(Part::Format));
+    }
+
+    #[test]
+    fn entries_of_another_log_name_than_the_checkpoint_fail() {
+        use passport_schema::{Event, EventBody, Genesis, RegisterActor};
+        // A log whose key is named "test.example/a" holding a genesis (and
+        // entries) for "test.example/b": made by hand, past the ledger's
+        // own refusal to create one.
+        let log_key = ledger::NoteSigner::new(
+            "test.example/a",
+            ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
+        )
+        .unwrap();
+        let op =
+            ledger::NoteSigner::new("op", ed25519_dalek::SigningKey::from_bytes(&[8; 32])).unwrap();
+        let public =
+            |s: &ledger::NoteSigner| passport_schema::Bytes32(*s.verifier().key().as_bytes());
+        let genesis = Event::new(
+            1_700_000_000_000,
+            EventBody::Genesis(Genesis::new(
+                "test.example/b",
+                RegisterActor {
+                    name: "Operator".into(),
+                    country: "CN".into(),
+                    public_key: public(&op),
+                },
+                public(&log_key),
+            )),
+        );
+        let entry = crate::sign_event(&op, "test.example/b", &genesis).unwrap();
+        let log = ledger::Log::create(ledger::MemoryStore::new(), log_key.clone()).unwrap();
+        log.append_batch(&[&entry], Vec::new()).unwrap();
+        let b = EvidenceBundle {
+            format: BUNDLE_FORMAT.into(),
+            log_key: log.verifier().to_string(),
+            checkpoint: log.checkpoint().unwrap(),
+            subject: Uuid::nil(),
+            entries: vec![BundleEntry::at(&log, 0, 1).unwrap()],
+            statuses: Vec::new(),
+        };
+        let v = verify_bundle(&b.to_cbor().unwrap(), log_key.verifier());
+        let f = v.failure().unwrap();
+        assert_eq!(f.part, Part::Entry, "{}", f.detail);
+        assert!(
+            f.detail.contains("but the checkpoint is of"),
+            "{}",
+            f.detail
+        );
     }
 }
