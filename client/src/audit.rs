@@ -339,32 +339,25 @@ fn check(
     );
     v.pass(Part::Rule, format!("{n} entries pass every rule on replay"));
     // The stored views (a directory) must be exactly what the replay derived.
-    if let Some(views) = &read.views {
-        let replayed = state.entries();
-        let mut stored = views.iter();
-        let mut derived = replayed.iter();
-        loop {
-            match (stored.next(), derived.next()) {
-                (None, None) => break,
-                (Some((sk, sv)), Some((dk, dv))) if sk == dk && sv == dv => {}
-                (s, d) => {
-                    let key = s.map(|(k, _)| k).or(d.map(|(k, _)| k));
-                    let key = key.map(Vec::as_slice).unwrap_or_default();
-                    return Ok(v.fail(
-                        Part::Views,
-                        None,
-                        format!(
-                            "view record {} differs from the replay of the log",
-                            crate::view_check::describe_key(key)
-                        ),
-                    ));
-                }
+    if let Some(views) = read.views {
+        let stored = views.into_iter().map(Ok::<_, std::convert::Infallible>);
+        match crate::view_check::first_difference(stored, &state) {
+            Ok(Ok(matched)) => v.pass(
+                Part::Views,
+                format!("{matched} view records equal the replay"),
+            ),
+            Ok(Err((key, _))) => {
+                return Ok(v.fail(
+                    Part::Views,
+                    None,
+                    format!(
+                        "view record {} differs from the replay of the log",
+                        crate::view_check::describe_key(&key)
+                    ),
+                ));
             }
+            Err(never) => match never {},
         }
-        v.pass(
-            Part::Views,
-            format!("{} view records equal the replay", replayed.len()),
-        );
     }
     Ok(v)
 }

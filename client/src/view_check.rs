@@ -207,40 +207,78 @@ fn decode_range<S: Store>(store: &S, start: u64, end: u64) -> Result<Vec<Decoded
 /// Compares the stored view records, read in pages, with the replayed
 /// state, in key order; returns how many records matched.
 fn compare<S: Store>(store: &S, state: &MemoryState) -> Result<u64> {
-    let mut derived = state.entries().iter().peekable();
     let mut after: Option<Vec<u8>> = None;
-    let mut matched = 0u64;
-    let mismatch = |key: &[u8], kind| Error::ViewMismatch {
-        key: describe_key(key),
-        kind,
-    };
-    loop {
-        let page = store.aux_scan_page(STATE_PREFIX, after.as_deref(), PAGE)?;
-        let Some((last, _)) = page.last() else {
-            break;
-        };
-        after = Some(last.clone());
-        for (stored_key, stored) in &page {
-            let key = stored_key.get(STATE_PREFIX.len()..).unwrap_or_default();
-            // Every derived record that sorts before this stored one is missing.
-            if let Some((dk, _)) = derived.peek()
-                && dk.as_slice() < key
-            {
-                return Err(mismatch(dk, ViewMismatchKind::Missing));
+    let mut page = Vec::new().into_iter();
+    let mut done = false;
+    // Stored records (keys without the state prefix), a page at a time.
+    let stored = std::iter::from_fn(|| {
+        loop {
+            if let Some((k, v)) = page.next() {
+                let k: Vec<u8> = k;
+                return Some(Ok((
+                    k.get(STATE_PREFIX.len()..).unwrap_or_default().to_vec(),
+                    v,
+                )));
             }
-            match derived.next_if(|(dk, _)| dk.as_slice() == key) {
-                None => return Err(mismatch(key, ViewMismatchKind::Extra)),
-                Some((_, value)) if value != stored => {
-                    return Err(mismatch(key, ViewMismatchKind::Changed));
+            if done {
+                return None;
+            }
+            match store.aux_scan_page(STATE_PREFIX, after.as_deref(), PAGE) {
+                Ok(p) => {
+                    done = p.len() < PAGE;
+                    after = p.last().map(|(k, _)| k.clone());
+                    if p.is_empty() {
+                        return None;
+                    }
+                    page = p.into_iter();
                 }
-                Some(_) => matched += 1,
+                Err(e) => {
+                    done = true;
+                    return Some(Err(Error::from(e)));
+                }
             }
         }
+    });
+    match first_difference(stored, state)? {
+        Ok(matched) => Ok(matched),
+        Err((key, kind)) => Err(Error::ViewMismatch {
+            key: describe_key(&key),
+            kind,
+        }),
     }
-    match derived.next() {
-        Some((dk, _)) => Err(mismatch(dk, ViewMismatchKind::Missing)),
+}
+
+/// Walks stored view records (in key order, keys without the state
+/// prefix) beside the replayed state: the number that matched, or the
+/// first record that is changed, missing or extra.
+///
+/// # Errors
+///
+/// The first error the stored records' iterator yields.
+pub(crate) fn first_difference<E>(
+    stored: impl Iterator<Item = std::result::Result<(Vec<u8>, Vec<u8>), E>>,
+    state: &MemoryState,
+) -> std::result::Result<std::result::Result<u64, (Vec<u8>, ViewMismatchKind)>, E> {
+    let mut derived = state.entries().iter().peekable();
+    let mut matched = 0u64;
+    for record in stored {
+        let (key, value) = record?;
+        // Every derived record that sorts before this stored one is missing.
+        if let Some((dk, _)) = derived.peek()
+            && **dk < key
+        {
+            return Ok(Err(((*dk).clone(), ViewMismatchKind::Missing)));
+        }
+        match derived.next_if(|(dk, _)| **dk == key) {
+            None => return Ok(Err((key, ViewMismatchKind::Extra))),
+            Some((_, v)) if *v != value => return Ok(Err((key, ViewMismatchKind::Changed))),
+            Some(_) => matched += 1,
+        }
+    }
+    Ok(match derived.next() {
+        Some((dk, _)) => Err((dk.clone(), ViewMismatchKind::Missing)),
         None => Ok(matched),
-    }
+    })
 }
 
 /// A state key for people: the kind's prefix, then its id (a uuid, a key
