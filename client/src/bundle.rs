@@ -125,14 +125,7 @@ impl<S: Store> PassportLedger<S> {
             .into_iter()
             .map(|index| BundleEntry::at(log, index, size))
             .collect::<Result<Vec<_>>>()?;
-        let log_kid = ledger::keys::kid(log.verifier().key());
-        let mut keys: BTreeSet<StatusKey> = entries
-            .iter()
-            .filter_map(|e| ledger::Entry::from_bytes(&e.entry).ok())
-            .map(|e| *e.kid())
-            .filter(|kid| *kid != log_kid)
-            .map(|kid| StatusKey::Key(passport_schema::Bytes32(kid)))
-            .collect();
+        let mut keys = signing_keys(&entries, log.verifier());
         if let Some(c) = passport_schema::state::certificate(&state, subject)? {
             keys.insert(StatusKey::Certificate(*subject));
             keys.insert(StatusKey::Material(c.subject));
@@ -293,6 +286,19 @@ fn verify_parsed(bundle: &EvidenceBundle, log_key: &NoteVerifier, mut v: Verdict
     criteria(&state, bundle.subject, v)
 }
 
+/// The status keys of every key that signed one of `entries`, but the log's
+/// own: the keys whose status a bundle must prove.
+fn signing_keys(entries: &[BundleEntry], log_key: &NoteVerifier) -> BTreeSet<StatusKey> {
+    let log_kid = ledger::keys::kid(log_key.key());
+    entries
+        .iter()
+        .filter_map(|e| ledger::Entry::from_bytes(&e.entry).ok())
+        .map(|e| *e.kid())
+        .filter(|kid| *kid != log_kid)
+        .map(|kid| StatusKey::Key(passport_schema::Bytes32(kid)))
+        .collect()
+}
+
 /// The root and log time of the `log_status` entry at `index`, if the
 /// bundle carries one there.
 pub fn status_commitment(entry: &[u8]) -> Option<(status_map::Hash, i64)> {
@@ -336,15 +342,7 @@ fn statuses(
         Err(e) => return Err(v.fail(Part::Status, None, e)),
     };
     // What must be proved: the certificate, and every key that signed.
-    let log_kid = ledger::keys::kid(log_key.key());
-    let mut required: BTreeSet<StatusKey> = bundle
-        .entries
-        .iter()
-        .filter_map(|e| ledger::Entry::from_bytes(&e.entry).ok())
-        .map(|e| *e.kid())
-        .filter(|kid| *kid != log_kid)
-        .map(|kid| StatusKey::Key(passport_schema::Bytes32(kid)))
-        .collect();
+    let mut required = signing_keys(&bundle.entries, log_key);
     if passport_schema::state::certificate(state, &bundle.subject)
         .ok()
         .flatten()

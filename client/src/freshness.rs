@@ -44,17 +44,18 @@ pub fn verify_fresh(
     if !v.valid {
         return Ok(v);
     }
+    // It verified, so it parses; its checkpoint is read once here.
+    let note = EvidenceBundle::from_cbor(bytes)
+        .map(|b| b.checkpoint)
+        .unwrap_or_default();
     if let Some(policy) = fresh.policy {
-        let note = EvidenceBundle::from_cbor(bytes)
-            .map(|b| b.checkpoint)
-            .unwrap_or_default();
         v = quorum(policy, &note, log_key, "the bundle's checkpoint", v);
         if !v.valid {
             return Ok(v);
         }
     }
     if let Some(node) = fresh.node {
-        v = against_node(bytes, log_key, node, fresh.policy, v)?;
+        v = against_node(&note, log_key, node, fresh.policy, v)?;
         if !v.valid {
             return Ok(v);
         }
@@ -112,19 +113,15 @@ fn quorum(
     }
 }
 
-fn checkpoint_of(bytes: &[u8], log_key: &NoteVerifier) -> Option<Checkpoint> {
-    let b = EvidenceBundle::from_cbor(bytes).ok()?;
-    Checkpoint::open(&b.checkpoint, log_key).ok()
-}
-
+/// Checks the bundle whose checkpoint note is `old_note` against the node.
 fn against_node(
-    bytes: &[u8],
+    old_note: &str,
     log_key: &NoteVerifier,
     node: &NodeClient,
     policy: Option<&ledger::policy::Policy>,
     v: Verdict,
 ) -> Result<Verdict, HttpError> {
-    let (Some(subject), Some(old)) = (v.subject, checkpoint_of(bytes, log_key)) else {
+    let (Some(subject), Ok(old)) = (v.subject, Checkpoint::open(old_note, log_key)) else {
         return Ok(v.fail(Part::Format, None, "the bundle has no checkpoint".into()));
     };
     let fresh_bytes = match node.bundle(&subject) {
@@ -139,15 +136,12 @@ fn against_node(
         Err(e) => return Err(e),
     };
     let now = verify_bundle(&fresh_bytes, log_key);
-    let v = match (policy, EvidenceBundle::from_cbor(&fresh_bytes)) {
-        (Some(p), Ok(b)) => {
-            let v = quorum(
-                p,
-                &b.checkpoint,
-                log_key,
-                "the node's current checkpoint",
-                v,
-            );
+    let new_note = EvidenceBundle::from_cbor(&fresh_bytes)
+        .ok()
+        .map(|b| b.checkpoint);
+    let v = match (policy, &new_note) {
+        (Some(p), Some(note)) => {
+            let v = quorum(p, note, log_key, "the node's current checkpoint", v);
             if !v.valid {
                 return Ok(v);
             }
@@ -155,7 +149,7 @@ fn against_node(
         }
         _ => v,
     };
-    let Some(new) = checkpoint_of(&fresh_bytes, log_key) else {
+    let Some(new) = new_note.and_then(|n| Checkpoint::open(&n, log_key).ok()) else {
         return Ok(v.fail(
             Part::Freshness,
             None,
