@@ -98,25 +98,21 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Rebuilds the status map from the view records and checks it against
-/// the last `log_status` entry, so edited status records are refused.
-fn rebuild_status<S: Store>(log: &Log<S>) -> Result<StatusMap> {
-    let store = log.store();
-    let mut records = Vec::new();
-    for prefix in [&b"cert/"[..], b"actor/", b"material/"] {
-        records.extend(store.aux_scan_prefix(&state_key(prefix))?);
-    }
+/// Builds the status map from the replayed state (which the stored views
+/// were just found equal to) and checks it against the last `log_status`
+/// entry, so a log whose last commitment does not match its entries is
+/// refused.
+fn rebuild_status(replayed: &passport_schema::MemoryState, size: u64) -> Result<StatusMap> {
     let map = crate::status::build(
-        records
+        replayed
+            .entries()
             .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix(STATE_PREFIX)?, v.as_slice()))),
+            .map(|(k, v)| (k.as_slice(), v.as_slice())),
     )?;
-    let size = log.size()?;
-    let head = passport_schema::state::status_head(&StoreState(store))?;
-    match head {
+    match passport_schema::state::status_head(replayed)? {
         Some(h) if h.index + 1 == size && h.status_root.0 == map.root() => Ok(map),
         Some(h) if h.index + 1 == size => Err(Error::StoreMismatch(format!(
-            "the status view records (certificates, keys, materials) give map root {} but the log's last status entry ({}) states {}: a view record was edited",
+            "the status records (certificates, keys, materials) give map root {} but the log's last status entry ({}) states {}",
             hex::encode(map.root()),
             h.index,
             hex::encode(h.status_root.0)
@@ -198,13 +194,15 @@ impl<S: Store> PassportLedger<S> {
             ledger::Error::StoreMismatch(m) => Error::StoreMismatch(m),
             other => Error::from(other),
         })?;
-        let checked = crate::view_check::check(log.store(), log.size()?)?;
+        let size = log.size()?;
+        let replayed = crate::view_check::replay(log.store(), size)?;
+        let records = crate::view_check::compare(log.store(), &replayed)?;
         tracing::debug!(
-            entries = checked.entries,
-            records = checked.records,
+            entries = size,
+            records,
             "view records equal the replay of the log"
         );
-        let status = rebuild_status(&log)?;
+        let status = rebuild_status(&replayed, size)?;
         Ok(PassportLedger {
             log,
             log_key: log_key_copy,

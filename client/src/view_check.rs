@@ -206,7 +206,11 @@ fn decode_range<S: Store>(store: &S, start: u64, end: u64) -> Result<Vec<Decoded
 
 /// Compares the stored view records, read in pages, with the replayed
 /// state, in key order; returns how many records matched.
-fn compare<S: Store>(store: &S, state: &MemoryState) -> Result<u64> {
+///
+/// # Errors
+///
+/// [`Error::ViewMismatch`] for the first record that differs; storage errors.
+pub fn compare<S: Store>(store: &S, state: &MemoryState) -> Result<u64> {
     let mut after: Option<Vec<u8>> = None;
     let mut page = Vec::new().into_iter();
     let mut done = false;
