@@ -43,7 +43,8 @@
 use base64::{Engine, engine::general_purpose::STANDARD};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
-use crate::{Checkpoint, Error, Result, hash::Hash, hash::sha256};
+use crate::note::valid_name;
+use crate::{Checkpoint, Error, Result, hash::Hash};
 
 /// The vkey signature type (and key id algorithm byte) of Ed25519 `cosignature/v1`.
 pub const ALG_COSIGNATURE_V1: u8 = 0x04;
@@ -59,20 +60,10 @@ const HEADER: &str = "cosignature/v1\n";
 /// key id (4) || timestamp (8) || Ed25519 signature (64).
 const SIG_LEN: usize = 4 + 8 + 64;
 
-fn valid_name(name: &str) -> bool {
-    !name.is_empty() && !name.chars().any(|c| c == '+' || c.is_whitespace())
-}
-
 /// The 4-byte key id of an Ed25519 cosigner key under `name`:
 /// `SHA-256(name || "\n" || 0x04 || key)[:4]`.
 pub fn key_id(name: &str, key: &VerifyingKey) -> u32 {
-    let mut buf = Vec::with_capacity(name.len() + 34);
-    buf.extend_from_slice(name.as_bytes());
-    buf.push(b'\n');
-    buf.push(ALG_COSIGNATURE_V1);
-    buf.extend_from_slice(key.as_bytes());
-    let h = sha256(&buf);
-    u32::from_be_bytes([h[0], h[1], h[2], h[3]])
+    crate::note::typed_key_id(name, ALG_COSIGNATURE_V1, key)
 }
 
 /// The message a `cosignature/v1` signs: the header line, the time line and
@@ -173,34 +164,21 @@ impl CosignatureVerifier {
     /// byte is not 0x04, the key is not 32 bytes or is a weak (small-order
     /// or mixed-order) point, or the key id does not match name and key.
     pub fn parse(vkey: &str) -> Result<Self> {
-        let mut parts = vkey.splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(Error::MalformedKey(
-                "expected <name>+<hex key id>+<base64 key>".into(),
-            ));
-        };
-        if !valid_name(name) {
-            return Err(Error::MalformedKey(format!("invalid key name {name:?}")));
-        }
-        if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Error::MalformedKey(format!(
-                "key id {id_hex:?} is not 8 hex digits"
-            )));
-        }
-        let id = u32::from_str_radix(id_hex, 16).map_err(|e| Error::MalformedKey(e.to_string()))?;
-        let raw = STANDARD
-            .decode(b64)
-            .map_err(|e| Error::MalformedKey(format!("key is not base64: {e}")))?;
-        let key = match raw.split_first() {
-            Some((&ALG_COSIGNATURE_V1, key)) => crate::keys::checked_verifying_key(key)
+        let crate::note::VkeyParts {
+            name,
+            id_hex,
+            id,
+            alg,
+            key,
+        } = crate::note::split_vkey(vkey)?;
+        let key = match alg {
+            ALG_COSIGNATURE_V1 => crate::keys::checked_verifying_key(&key)
                 .map_err(|e| Error::MalformedKey(e.to_string()))?,
-            Some((alg, _)) => {
+            alg => {
                 return Err(Error::MalformedKey(format!(
                     "signature type 0x{alg:02x} is not an Ed25519 cosignature/v1 key (0x04)"
                 )));
             }
-            None => return Err(Error::MalformedKey("empty key".into())),
         };
         if key_id(name, &key) != id {
             return Err(Error::MalformedKey(format!(
@@ -541,6 +519,7 @@ pub fn parse_size_body(body: &[u8]) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hash::sha256;
 
     /// The cosigned checkpoint in C2SP tlog-cosignature.
     const SPEC_COSIGNED: &str = "example.com/behind-the-sofa\n20852163\n\

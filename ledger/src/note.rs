@@ -19,19 +19,63 @@ const SIG_PREFIX: &str = "\u{2014} ";
 const MAX_SIGNATURES: usize = 100;
 
 /// A key name must be non-empty and contain no `+` or whitespace.
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(|c| c == '+' || c.is_whitespace())
 }
 
 /// The 4-byte key id of an Ed25519 key under `name`.
 pub fn key_id(name: &str, key: &VerifyingKey) -> u32 {
+    typed_key_id(name, ALG_ED25519, key)
+}
+
+/// `SHA-256(name || "\n" || type byte || key)[:4]`: the key id of the
+/// signed-note and cosignature key types alike.
+pub(crate) fn typed_key_id(name: &str, alg: u8, key: &VerifyingKey) -> u32 {
     let mut buf = Vec::with_capacity(name.len() + 34);
     buf.extend_from_slice(name.as_bytes());
     buf.push(b'\n');
-    buf.push(ALG_ED25519);
+    buf.push(alg);
     buf.extend_from_slice(key.as_bytes());
     let h = sha256(&buf);
     u32::from_be_bytes([h[0], h[1], h[2], h[3]])
+}
+
+/// The parts of a verifier key string `<name>+<hex key id>+<base64(type ||
+/// key)>`: name, key id (as written and as a number), type byte and key
+/// bytes. The caller checks the type, the key and that the id matches.
+pub(crate) struct VkeyParts<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) id_hex: &'a str,
+    pub(crate) id: u32,
+    pub(crate) alg: u8,
+    pub(crate) key: Vec<u8>,
+}
+
+/// Splits a verifier key string (see [`VkeyParts`]).
+pub(crate) fn split_vkey(s: &str) -> Result<VkeyParts<'_>> {
+    let mut parts = s.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(Error::MalformedKey(
+            "expected <name>+<hex key id>+<base64 key>".into(),
+        ));
+    };
+    if !valid_name(name) {
+        return Err(Error::MalformedKey(format!("invalid key name {name:?}")));
+    }
+    let id = parse_key_id(id_hex)?;
+    let raw = STANDARD
+        .decode(b64)
+        .map_err(|e| Error::MalformedKey(format!("key is not base64: {e}")))?;
+    let Some((&alg, key)) = raw.split_first() else {
+        return Err(Error::MalformedKey("empty key".into()));
+    };
+    Ok(VkeyParts {
+        name,
+        id_hex,
+        id,
+        alg,
+        key: key.to_vec(),
+    })
 }
 
 /// Verifies notes signed by one named Ed25519 key.
@@ -57,35 +101,27 @@ impl NoteVerifier {
 
     /// Parses `<name>+<hex id>+<base64(0x01 || key)>`.
     pub fn parse(s: &str) -> Result<Self> {
-        let mut parts = s.splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(Error::MalformedKey(
-                "expected <name>+<hex key id>+<base64 key>".into(),
-            ));
-        };
-        if !valid_name(name) {
-            return Err(Error::MalformedKey(format!("invalid key name {name:?}")));
-        }
-        let id = parse_key_id(id_hex)?;
-        let raw = STANDARD
-            .decode(b64)
-            .map_err(|e| Error::MalformedKey(format!("key is not base64: {e}")))?;
-        let key = match raw.split_first() {
-            Some((&ALG_ED25519, key)) if key.len() == 32 => crate::keys::checked_verifying_key(key)
+        let VkeyParts {
+            name,
+            id_hex,
+            id,
+            alg,
+            key,
+        } = split_vkey(s)?;
+        let key = match alg {
+            ALG_ED25519 if key.len() == 32 => crate::keys::checked_verifying_key(&key)
                 .map_err(|e| Error::MalformedKey(e.to_string()))?,
-            Some((&ALG_ED25519, key)) => {
+            ALG_ED25519 => {
                 return Err(Error::MalformedKey(format!(
                     "Ed25519 key is {} bytes, not 32",
                     key.len()
                 )));
             }
-            Some((alg, _)) => {
+            alg => {
                 return Err(Error::MalformedKey(format!(
                     "unsupported algorithm byte 0x{alg:02x}; only Ed25519 (0x01)"
                 )));
             }
-            None => return Err(Error::MalformedKey("empty key".into())),
         };
         if key_id(name, &key) != id {
             return Err(Error::MalformedKey(format!(
