@@ -160,3 +160,30 @@ fn an_absurd_event_time_is_refused() {
         "{r:?}"
     );
 }
+
+#[test]
+fn only_the_log_key_writes_a_status_commitment_and_only_at_its_own_index() {
+    let (mut l, op, stranger) = world();
+    let status = |covers| LogStatus {
+        covers,
+        status_root: Bytes32([7; 32]),
+    };
+    // Any key but the log key, however it signs.
+    let r = l.submit_event(&stranger, at(&l, T0 + 1, status(l.next_index())));
+    assert!(
+        matches!(r, Err(RuleViolation::NotTheLogKey { .. })),
+        "{r:?}"
+    );
+    // The log key, stating another position (to replay an old commitment).
+    let index = l.next_index();
+    for covers in [index - 1, index + 1, 0] {
+        let r = l.submit_event(&op, at(&l, T0 + 1, status(covers)));
+        assert!(
+            matches!(r, Err(RuleViolation::StatusPositionMismatch { covers: c, index: i }) if c == covers && i == index),
+            "{r:?}"
+        );
+    }
+    l.submit_event(&op, at(&l, T0 + 1, status(index))).unwrap();
+    let head = state::status_head(&l.state).unwrap().unwrap();
+    assert_eq!((head.index, head.status_root), (index, Bytes32([7; 32])));
+}
