@@ -16,7 +16,7 @@ use client::witnessing::collect_with_timeout;
 use ledger::Store;
 use ledger::policy::Policy;
 
-/// How long the sequencer waits for witnesses after a commit.
+/// How long the cosigning thread waits for the witnesses of one checkpoint.
 pub const WITNESS_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The witnesses of a policy, and what they cosigned last.
